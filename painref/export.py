@@ -1,0 +1,128 @@
+"""Records as plain JSON-ready dicts, links resolved to {id, name}."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from painref.model import Condition, Entry, GuideSection, KnowledgeBase, Procedure, Term
+from painref.pathway import build as build_pathway
+from painref.search import Hit, Result
+
+
+def _ref(kb: KnowledgeBase, entry_id: str) -> dict[str, str]:
+    return {"id": entry_id, "name": kb.name_of(entry_id)}
+
+
+def procedure_record(kb: KnowledgeBase, proc: Procedure) -> dict[str, Any]:
+    low, high = proc.relief_weeks if proc.relief_weeks else (None, None)
+    return {
+        "kind": "procedure",
+        "id": proc.id,
+        "name": proc.name,
+        "aliases": list(proc.aliases),
+        "category": proc.category,
+        "purpose": proc.purpose,
+        "summary": proc.summary,
+        "mechanism": {"agent": proc.agent, "target": proc.target},
+        "imaging": {"modalities": list(proc.modalities), "note": proc.imaging_note},
+        "anesthesia": proc.anesthesia,
+        "setting": proc.setting,
+        "procedure_time": proc.procedure_time,
+        "onset": proc.onset,
+        "relief": {"text": proc.relief_text, "weeks": {"min": low, "max": high} if proc.relief_weeks else None},
+        "recovery": proc.recovery,
+        "risks": list(proc.risks),
+        "bleeding_risk": {"category": proc.bleeding_risk, "note": proc.bleeding_note},
+        "parent": _ref(kb, proc.parent) if proc.parent else None,
+        "variants": [_ref(kb, v) for v in proc.variants],
+        "prerequisites": [_ref(kb, p) for p in proc.prerequisites],
+        "next_steps": [_ref(kb, p) for p in proc.next_steps],
+        "conditions": [{**_ref(kb, link.id), "role": link.role} for link in proc.treats],
+        "questions": list(proc.questions),
+        "sources": [s.as_dict() for s in proc.sources],
+    }
+
+
+def condition_record(kb: KnowledgeBase, cond: Condition) -> dict[str, Any]:
+    return {
+        "kind": "condition",
+        "id": cond.id,
+        "name": cond.name,
+        "aliases": list(cond.aliases),
+        "region": cond.region,
+        "summary": cond.summary,
+        "symptoms": list(cond.symptoms),
+        "icd10": [{"code": c.code, "description": c.description} for c in cond.icd10],
+        "conservative_care": list(cond.conservative_care),
+        "procedures": [{**_ref(kb, link.id), "role": link.role} for link in cond.procedures],
+        "questions": list(cond.questions),
+        "sources": [s.as_dict() for s in cond.sources],
+    }
+
+
+def entry_record(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
+    if isinstance(entry, Procedure):
+        return procedure_record(kb, entry)
+    return condition_record(kb, entry)
+
+
+def term_record(term: Term) -> dict[str, Any]:
+    return {
+        "kind": "term",
+        "id": term.id,
+        "term": term.term,
+        "aliases": list(term.aliases),
+        "definition": term.definition,
+        "sources": [s.as_dict() for s in term.sources],
+    }
+
+
+def section_record(section: GuideSection) -> dict[str, Any]:
+    return {
+        "id": section.id,
+        "title": section.title,
+        "items": list(section.items),
+        "sources": [s.as_dict() for s in section.sources],
+    }
+
+
+def hit_record(hit: Hit) -> dict[str, Any]:
+    return {"kind": hit.kind, "id": hit.id, "name": hit.name, "aliases": list(hit.aliases), "score": hit.score}
+
+
+def lookup_record(result: Result) -> dict[str, Any]:
+    return {
+        "query": result.query,
+        "matches": [hit_record(h) for h in result.matches],
+        "suggestions": [hit_record(h) for h in result.suggestions],
+    }
+
+
+def list_record(entry: Entry) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": entry.kind, "id": entry.id, "name": entry.name, "aliases": list(entry.aliases)}
+    if isinstance(entry, Procedure):
+        out["category"] = entry.category
+    else:
+        out["region"] = entry.region
+    return out
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def pathway_record(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
+    return {
+        "entry": {"kind": entry.kind, "id": entry.id, "name": entry.name},
+        "steps": [
+            {
+                "title": step.title,
+                "notes": list(step.notes),
+                "procedures": [
+                    {"id": p.id, "name": p.name, "purpose": p.purpose, "relief": p.relief_text} for p in step.procedures
+                ],
+            }
+            for step in build_pathway(kb, entry)
+        ],
+    }

@@ -1,0 +1,652 @@
+"""Load, validate and cache the knowledge base.
+
+Reading is strict: files must be UTF-8, plain YAML (safe loading, no tags, no
+anchors or aliases), and every entry must match the schema in data/SCHEMA.md.
+All problems in all files are collected and reported together, each naming the
+file, the line, the entry and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from painref.errors import DataError, PainrefError, Problem
+from painref.model import (
+    BLEEDING_RISKS,
+    CATEGORIES,
+    GUIDE_SECTIONS,
+    MODALITIES,
+    PURPOSES,
+    REGIONS,
+    ROLES,
+    Condition,
+    GuideSection,
+    IcdCode,
+    KnowledgeBase,
+    Link,
+    Procedure,
+    Source,
+    Term,
+)
+from painref.text import normalize
+
+# file name -> top-level key; the first two are required in a data directory.
+FILES = {
+    "procedures.yaml": "procedures",
+    "conditions.yaml": "conditions",
+    "glossary.yaml": "terms",
+    "guide.yaml": "sections",
+}
+REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SEED_ID = re.compile(r"^\d{3}_[0-9a-f]{16}$")
+PLACEHOLDER = re.compile(r"^\s*(tbd|todo|tba|n/?a|\?+|-+|none|null|xxx+)\s*\.?$", re.IGNORECASE)
+ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
+
+# A knowledge-base file larger than this is refused before parsing.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+# Documents nested deeper than this are refused (the schema needs 4 levels).
+MAX_DEPTH = 12
+
+
+def builtin_data_dir() -> Path:
+    """The knowledge base shipped with painref.
+
+    In a wheel it sits inside the package (painref/data); in a source checkout
+    it is the repository's data/ directory.
+    """
+    here = Path(__file__).resolve().parent
+    packaged = here / "data"
+    return packaged if (packaged / "procedures.yaml").is_file() else here.parent / "data"
+
+
+def resolve_data_dir(data: str | os.PathLike[str] | None) -> Path:
+    """--data wins, then $PAINREF_DATA, then the built-in knowledge base."""
+    chosen = data if data not in (None, "") else os.environ.get("PAINREF_DATA") or None
+    if chosen is None:
+        return builtin_data_dir()
+    path = Path(chosen).expanduser()
+    if not path.exists():
+        raise PainrefError(f"data directory not found: {path}", hint="--data and PAINREF_DATA name a directory")
+    if not path.is_dir():
+        raise PainrefError(f"not a directory: {path}", hint="--data and PAINREF_DATA name a directory")
+    return path
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def read_text(path: Path) -> str:
+    """Read a knowledge-base file as UTF-8, refusing oversize or undecodable files."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataError([Problem(str(path), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError([Problem(str(path), f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError([Problem(str(path), f"not valid UTF-8 (byte {exc.start})", line=line)]) from None
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    """Parse plain YAML safely: no tags that build objects, no anchors or aliases."""
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        # Anchors and aliases are refused outright: the schema never needs them
+        # and they are how "billion laughs" documents grow without bound.
+        depth = 0
+        for event in yaml.parse(text, Loader=loader_cls):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise DataError(
+                    [Problem(file, "anchors and aliases (&name, *name) are not allowed", line=_line(event))]
+                )
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise DataError([Problem(file, f"nested deeper than {MAX_DEPTH} levels", line=_line(event))])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        return yaml.load(text, Loader=loader_cls)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        what = exc.problem or exc.context or "invalid YAML"
+        quoted = ""
+        if line is not None:
+            lines = text.splitlines()
+            if 0 < line <= len(lines):
+                quoted = f": {lines[line - 1].strip()[:80]!r}"
+        at = f" (column {column})" if column else ""
+        if "could not determine a constructor" in what:
+            what = "tags such as !!python/object are not allowed"
+        raise DataError([Problem(file, f"YAML syntax error{at}: {what}{quoted}", line=line)]) from None
+    except yaml.YAMLError as exc:
+        raise DataError([Problem(file, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise DataError([Problem(file, "document is nested too deeply")]) from None
+
+
+def _line(node: Any) -> int | None:
+    mark = getattr(node, "start_mark", None)
+    return int(mark.line) + 1 if mark is not None else None
+
+
+def locate(text: str, top_key: str, index: int | None, field: str | None) -> int | None:
+    """The 1-based line of an entry's field (or the entry, or the top key)."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return _line(root)
+    for key, value in root.value:
+        if key.value != top_key:
+            continue
+        if index is None or not isinstance(value, yaml.SequenceNode) or index >= len(value.value):
+            return _line(key)
+        item = value.value[index]
+        if field and isinstance(item, yaml.MappingNode):
+            head = field.split(".")[0].split("[")[0]
+            for fkey, _fvalue in item.value:
+                if fkey.value == head:
+                    return _line(fkey)
+        return _line(item)
+    return 1
+
+
+# ---------------------------------------------------------------- validation
+
+
+class _Checker:
+    """Reads one entry's fields, recording a problem for each missing or wrong one."""
+
+    def __init__(self, file: str, top_key: str, index: int, raw: Any, problems: list[Problem]) -> None:
+        self.file = file
+        self.top_key = top_key
+        self.index = index
+        self.raw = raw if isinstance(raw, dict) else {}
+        self.problems = problems
+        ident = self.raw.get("id")
+        self.entry = ident if isinstance(ident, str) and ident else f"#{index + 1}"
+        self.paths: list[tuple[Problem, int, str | None]] = []
+
+    def fail(self, field: str | None, message: str) -> None:
+        problem = Problem(self.file, message, entry=self.entry, field=field)
+        self.problems.append(problem)
+        self.paths.append((problem, self.index, field))
+
+    def _get(self, data: dict[str, Any], key: str, prefix: str) -> Any:
+        if key not in data or data[key] is None:
+            self.fail(prefix + key, "missing")
+            return None
+        return data[key]
+
+    def text(self, key: str, data: dict[str, Any] | None = None, prefix: str = "") -> str:
+        value = self._get(self.raw if data is None else data, key, prefix)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.fail(prefix + key, f"expected text, found {_kind(value)}")
+            return ""
+        value = str(value).strip()
+        if not value or PLACEHOLDER.match(value):
+            self.fail(prefix + key, f"expected text, found {value!r}" if value else "empty")
+            return ""
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], data: dict[str, Any] | None = None, prefix: str = "") -> str:
+        value = self.text(key, data, prefix)
+        if value and value not in allowed:
+            self.fail(prefix + key, f"expected one of {', '.join(allowed)}; found {value!r}")
+            return ""
+        return value
+
+    def texts(self, key: str, minimum: int = 1, optional: bool = False) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if value is None:
+            if not optional:
+                self.fail(key, "missing")
+            return ()
+        if not isinstance(value, list):
+            self.fail(key, f"expected a list, found {_kind(value)}")
+            return ()
+        out: list[str] = []
+        for i, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
+                self.fail(f"{key}[{i}]", f"expected text, found {_kind(item)}")
+            elif PLACEHOLDER.match(str(item)):
+                self.fail(f"{key}[{i}]", f"placeholder {item!r}")
+            else:
+                out.append(str(item).strip())
+        if len(out) < minimum and len(value) >= minimum:
+            pass  # item errors already reported
+        elif len(value) < minimum:
+            self.fail(key, f"expected at least {minimum} item(s), found {len(value)}")
+        return tuple(out)
+
+    def ids(self, key: str, optional: bool = True) -> tuple[str, ...]:
+        values = self.texts(key, minimum=0, optional=optional)
+        for i, value in enumerate(values):
+            if not SLUG.match(value):
+                self.fail(f"{key}[{i}]", f"not an id (lowercase-slug): {value!r}")
+        return values
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value = self._get(self.raw, key, "")
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a mapping, found {_kind(value)}")
+            return {}
+        return value
+
+    def sources(self) -> tuple[Source, ...]:
+        value = self.raw.get("sources")
+        if not isinstance(value, list) or not value:
+            self.fail(
+                "sources",
+                "expected a non-empty list"
+                if value is None or value == []
+                else f"expected a list, found {_kind(value)}",
+            )
+            return ()
+        out: list[Source] = []
+        for i, item in enumerate(value):
+            src = _source(item)
+            if isinstance(src, str):
+                self.fail(f"sources[{i}]", src)
+            else:
+                out.append(src)
+        return tuple(out)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    return f"{type(value).__name__} {value!r}"[:60]
+
+
+def _source(item: Any) -> Source | str:
+    """A Source, or the reason the item is not one."""
+    if isinstance(item, str):
+        if SEED_ID.match(item.strip()):
+            return Source(seed=item.strip())
+        return f"expected a seed document id (like 001_e91aa19b8059c247) or a full citation; found {item[:60]!r}"
+    if isinstance(item, dict):
+        missing = [k for k in ("title", "publisher", "year") if not item.get(k)]
+        if not (item.get("doi") or item.get("url")):
+            missing.append("doi or url")
+        if missing:
+            return f"citation lacks {', '.join(missing)}"
+        year = item["year"]
+        if isinstance(year, bool) or not isinstance(year, int) or not 1800 <= year <= 2100:
+            return f"citation year must be a year, found {year!r}"
+        extra = set(item) - {"title", "publisher", "year", "doi", "url"}
+        if extra:
+            return f"unknown citation field(s): {', '.join(sorted(map(str, extra)))}"
+        return Source(
+            title=str(item["title"]).strip(),
+            publisher=str(item["publisher"]).strip(),
+            year=year,
+            doi=str(item["doi"]).strip() if item.get("doi") else None,
+            url=str(item["url"]).strip() if item.get("url") else None,
+        )
+    return f"expected a seed id or a citation mapping, found {_kind(item)}"
+
+
+PROCEDURE_FIELDS = {
+    "id", "name", "aliases", "parent", "category", "purpose", "summary", "mechanism", "imaging",
+    "anesthesia", "setting", "procedure_time", "onset", "relief", "recovery", "risks", "bleeding_risk",
+    "prerequisites", "next_steps", "questions", "sources",
+}  # fmt: skip
+CONDITION_FIELDS = {
+    "id", "name", "aliases", "region", "summary", "symptoms", "icd10", "conservative_care", "procedures",
+    "questions", "sources",
+}  # fmt: skip
+
+
+def _unknown_fields(c: _Checker, allowed: set[str]) -> None:
+    for key in c.raw:
+        if key not in allowed:
+            c.fail(str(key), "unknown field (see data/SCHEMA.md)")
+
+
+def _identity(c: _Checker) -> tuple[str, str, tuple[str, ...]]:
+    ident = c.text("id")
+    if ident and not SLUG.match(ident):
+        c.fail("id", f"not a lowercase slug: {ident!r}")
+    return ident, c.text("name"), c.texts("aliases", minimum=0)
+
+
+def _relief_weeks(c: _Checker, relief: dict[str, Any]) -> tuple[float, float | None] | None:
+    if "weeks" not in relief:
+        c.fail("relief.weeks", "missing (use null when no figure is known)")
+        return None
+    weeks = relief["weeks"]
+    if weeks is None:
+        return None
+    if not isinstance(weeks, list) or len(weeks) != 2:
+        c.fail("relief.weeks", f"expected [min, max] in weeks, found {_kind(weeks)}")
+        return None
+    low, high = weeks
+    if isinstance(low, bool) or not isinstance(low, (int, float)) or low < 0:
+        c.fail("relief.weeks", f"minimum must be a number of weeks >= 0, found {low!r}")
+        return None
+    if high is not None and (isinstance(high, bool) or not isinstance(high, (int, float)) or high < low):
+        c.fail("relief.weeks", f"maximum must be null or a number >= the minimum, found {high!r}")
+        return None
+    return float(low), None if high is None else float(high)
+
+
+def _procedure(c: _Checker) -> Procedure:
+    _unknown_fields(c, PROCEDURE_FIELDS)
+    ident, name, aliases = _identity(c)
+    parent = c.raw.get("parent")
+    if parent is not None and (not isinstance(parent, str) or not SLUG.match(parent)):
+        c.fail("parent", f"expected an id or null, found {_kind(parent)}")
+        parent = None
+    mechanism = c.mapping("mechanism")
+    imaging = c.mapping("imaging")
+    relief = c.mapping("relief")
+    bleeding = c.mapping("bleeding_risk")
+    modalities = imaging.get("modalities") if imaging else None
+    mods: tuple[str, ...] = ()
+    if imaging:
+        if not isinstance(modalities, list) or not modalities:
+            c.fail("imaging.modalities", "expected a non-empty list")
+        else:
+            bad = [m for m in modalities if m not in MODALITIES]
+            if bad:
+                c.fail("imaging.modalities", f"expected items from {', '.join(MODALITIES)}; found {bad[0]!r}")
+            mods = tuple(str(m) for m in modalities if m in MODALITIES)
+    return Procedure(
+        id=ident,
+        name=name,
+        aliases=aliases,
+        parent=parent,
+        category=c.choice("category", CATEGORIES),
+        purpose=c.choice("purpose", PURPOSES),
+        summary=c.text("summary"),
+        agent=c.text("agent", mechanism, "mechanism.") if mechanism else "",
+        target=c.text("target", mechanism, "mechanism.") if mechanism else "",
+        modalities=mods,
+        imaging_note=c.text("note", imaging, "imaging.") if imaging else "",
+        anesthesia=c.text("anesthesia"),
+        setting=c.text("setting"),
+        procedure_time=c.text("procedure_time"),
+        onset=c.text("onset"),
+        relief_text=c.text("text", relief, "relief.") if relief else "",
+        relief_weeks=_relief_weeks(c, relief) if relief else None,
+        recovery=c.text("recovery"),
+        risks=c.texts("risks"),
+        bleeding_risk=c.choice("category", BLEEDING_RISKS, bleeding, "bleeding_risk.") if bleeding else "",
+        bleeding_note=c.text("note", bleeding, "bleeding_risk.") if bleeding else "",
+        prerequisites=c.ids("prerequisites"),
+        next_steps=c.ids("next_steps"),
+        questions=c.texts("questions", minimum=3),
+        sources=c.sources(),
+    )
+
+
+def _condition(c: _Checker) -> Condition:
+    _unknown_fields(c, CONDITION_FIELDS)
+    ident, name, aliases = _identity(c)
+    codes: list[IcdCode] = []
+    raw_codes = c.raw.get("icd10")
+    if not isinstance(raw_codes, list) or not raw_codes:
+        c.fail("icd10", "expected a non-empty list of {code, description}")
+    else:
+        for i, item in enumerate(raw_codes):
+            if not isinstance(item, dict) or not item.get("code") or not item.get("description"):
+                c.fail(f"icd10[{i}]", "expected {code, description}")
+                continue
+            code = str(item["code"]).strip().upper()
+            if not ICD10.match(code):
+                c.fail(f"icd10[{i}]", f"not an ICD-10-CM code: {code!r}")
+            codes.append(IcdCode(code, str(item["description"]).strip()))
+    links: list[Link] = []
+    raw_links = c.raw.get("procedures")
+    if not isinstance(raw_links, list) or not raw_links:
+        c.fail("procedures", "expected a non-empty list of {id, role}")
+    else:
+        for i, item in enumerate(raw_links):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                c.fail(f"procedures[{i}]", "expected {id, role}")
+                continue
+            role = item.get("role")
+            if role not in ROLES:
+                c.fail(f"procedures[{i}].role", f"expected one of {', '.join(ROLES)}; found {role!r}")
+                continue
+            links.append(Link(item["id"], role))
+    return Condition(
+        id=ident,
+        name=name,
+        aliases=aliases,
+        region=c.choice("region", REGIONS),
+        summary=c.text("summary"),
+        symptoms=c.texts("symptoms"),
+        icd10=tuple(codes),
+        conservative_care=c.texts("conservative_care"),
+        procedures=tuple(links),
+        questions=c.texts("questions", minimum=3),
+        sources=c.sources(),
+    )
+
+
+def _term(c: _Checker) -> Term:
+    _unknown_fields(c, {"id", "term", "aliases", "definition", "sources"})
+    ident = c.text("id")
+    if ident and not SLUG.match(ident):
+        c.fail("id", f"not a lowercase slug: {ident!r}")
+    return Term(ident, c.text("term"), c.texts("aliases", minimum=0), c.text("definition"), c.sources())
+
+
+def _section(c: _Checker) -> GuideSection:
+    _unknown_fields(c, {"id", "title", "items", "sources"})
+    return GuideSection(c.text("id"), c.text("title"), c.texts("items"), c.sources())
+
+
+BUILDERS: dict[str, Callable[[_Checker], Any]] = {
+    "procedures": _procedure,
+    "conditions": _condition,
+    "terms": _term,
+    "sections": _section,
+}
+
+
+def _entries(data: Any, file: str, top_key: str, problems: list[Problem]) -> list[Any]:
+    if data is None:
+        problems.append(Problem(file, f"file is empty; expected a mapping with a '{top_key}:' list"))
+        return []
+    if not isinstance(data, dict):
+        problems.append(Problem(file, f"expected a mapping with a '{top_key}:' list, found {_kind(data)}", line=1))
+        return []
+    extra = [k for k in data if k != top_key]
+    if extra:
+        problems.append(Problem(file, f"unknown top-level key {extra[0]!r}; expected only '{top_key}'"))
+    entries = data.get(top_key)
+    if not isinstance(entries, list):
+        problems.append(Problem(file, f"'{top_key}' must be a list of entries, found {_kind(entries)}"))
+        return []
+    return entries
+
+
+def parse_file(path: Path, top_key: str, problems: list[Problem]) -> list[Any]:
+    """Parse and check one file's entries; problems (with lines) are appended."""
+    file = str(path)
+    text = read_text(path)
+    data = parse_yaml(text, file)
+    own: list[Problem] = []
+    raw_entries = _entries(data, file, top_key, own)
+    records: list[Any] = []
+    paths: list[tuple[Problem, int, str | None]] = []
+    for index, raw in enumerate(raw_entries):
+        checker = _Checker(file, top_key, index, raw, own)
+        if not isinstance(raw, dict):
+            checker.fail(None, f"expected a mapping (an entry), found {_kind(raw)}")
+            continue
+        records.append(BUILDERS[top_key](checker))
+        paths.extend(checker.paths)
+    if own:
+        lines = {id(p): locate(text, top_key, i, f) for p, i, f in paths}
+        for problem in own:
+            line = lines.get(id(problem), problem.line)
+            problems.append(
+                Problem(problem.file, problem.message, line, problem.entry, problem.field)
+                if line != problem.line
+                else problem
+            )
+    return records
+
+
+def _iter_files(data_dir: Path) -> Iterator[tuple[str, str, Path]]:
+    for name, key in FILES.items():
+        yield name, key, data_dir / name
+
+
+def load_uncached(data_dir: Path) -> KnowledgeBase:
+    """Read, validate and cross-link every file in data_dir; raise DataError listing all problems."""
+    problems: list[Problem] = []
+    parsed: dict[str, list[Any]] = {}
+    for name, key, path in _iter_files(data_dir):
+        if not path.is_file():
+            if name in REQUIRED_FILES:
+                problems.append(Problem(str(path), "missing file"))
+            parsed[key] = []
+            continue
+        try:
+            parsed[key] = parse_file(path, key, problems)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            parsed[key] = []
+    kb = _link(parsed, data_dir, problems)
+    if problems:
+        raise DataError(problems)
+    return kb
+
+
+def _link(parsed: dict[str, list[Any]], data_dir: Path, problems: list[Problem]) -> KnowledgeBase:
+    proc_file = str(data_dir / "procedures.yaml")
+    cond_file = str(data_dir / "conditions.yaml")
+    procedures: dict[str, Procedure] = {}
+    conditions: dict[str, Condition] = {}
+
+    def add(table: dict[str, Any], entry: Any, file: str) -> None:
+        if not entry.id:
+            return
+        if entry.id in procedures or entry.id in conditions:
+            problems.append(Problem(file, "duplicate id", entry=entry.id, field="id"))
+            return
+        table[entry.id] = entry
+
+    for proc in parsed["procedures"]:
+        add(procedures, proc, proc_file)
+    for cond in parsed["conditions"]:
+        add(conditions, cond, cond_file)
+
+    # Names and aliases must point at one entry only.
+    owner: dict[str, str] = {}
+    labelled: list[tuple[Procedure | Condition, str]] = [(p, proc_file) for p in procedures.values()]
+    labelled += [(c, cond_file) for c in conditions.values()]
+    for entry, file in labelled:
+        seen_here: set[str] = set()
+        for label in (entry.name, *entry.aliases):
+            key = normalize(label)
+            if not key:
+                problems.append(
+                    Problem(file, f"name or alias {label!r} has no letters or digits", entry=entry.id, field="aliases")
+                )
+                continue
+            if key in seen_here:
+                continue
+            seen_here.add(key)
+            if key in owner and owner[key] != entry.id:
+                problems.append(
+                    Problem(
+                        file, f"name or alias {label!r} is also used by {owner[key]!r}", entry=entry.id, field="aliases"
+                    )
+                )
+            owner.setdefault(key, entry.id)
+
+    def check_procedure_ids(entry_id: str, field: str, ids: tuple[str, ...], file: str) -> None:
+        for ref in ids:
+            if ref in procedures:
+                continue
+            what = "is a condition, not a procedure" if ref in conditions else "unknown procedure id"
+            problems.append(Problem(file, f"{what}: {ref!r}", entry=entry_id, field=field))
+
+    for proc in procedures.values():
+        if proc.parent is not None:
+            check_procedure_ids(proc.id, "parent", (proc.parent,), proc_file)
+        check_procedure_ids(proc.id, "prerequisites", proc.prerequisites, proc_file)
+        check_procedure_ids(proc.id, "next_steps", proc.next_steps, proc_file)
+        if proc.id in proc.prerequisites or proc.id in proc.next_steps:
+            problems.append(Problem(proc_file, "an entry cannot come before or after itself", entry=proc.id))
+    for proc in procedures.values():
+        seen = {proc.id}
+        node = proc
+        while node.parent and node.parent in procedures:
+            if node.parent in seen:
+                problems.append(Problem(proc_file, "parent chain loops back on itself", entry=proc.id, field="parent"))
+                break
+            seen.add(node.parent)
+            node = procedures[node.parent]
+
+    treats: dict[str, list[Link]] = {pid: [] for pid in procedures}
+    for cond in conditions.values():
+        check_procedure_ids(cond.id, "procedures", tuple(link.id for link in cond.procedures), cond_file)
+        seen_links: set[str] = set()
+        for link in cond.procedures:
+            if link.id in seen_links:
+                problems.append(
+                    Problem(cond_file, f"procedure {link.id!r} linked twice", entry=cond.id, field="procedures")
+                )
+            seen_links.add(link.id)
+            if link.id in treats:
+                treats[link.id].append(Link(cond.id, link.role))
+
+    variants: dict[str, list[str]] = {pid: [] for pid in procedures}
+    for proc in procedures.values():
+        if proc.parent in variants:
+            variants[proc.parent].append(proc.id)
+    for proc in procedures.values():
+        proc.variants = tuple(variants[proc.id])
+        proc.treats = tuple(treats[proc.id])
+
+    terms: dict[str, Term] = {}
+    for term in parsed["terms"]:
+        if term.id in terms:
+            problems.append(Problem(str(data_dir / "glossary.yaml"), "duplicate id", entry=term.id, field="id"))
+        terms[term.id] = term
+    guide: dict[str, GuideSection] = {}
+    for section in parsed["sections"]:
+        if section.id in guide:
+            problems.append(Problem(str(data_dir / "guide.yaml"), "duplicate id", entry=section.id, field="id"))
+        guide[section.id] = section
+    if parsed["sections"]:
+        for required in GUIDE_SECTIONS:
+            if required not in guide:
+                problems.append(Problem(str(data_dir / "guide.yaml"), f"missing the {required!r} section"))
+    return KnowledgeBase(procedures, conditions, terms, guide, str(data_dir))

@@ -1,0 +1,185 @@
+"""Typed records of the knowledge base: plain data, no I/O, no terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["procedure", "condition"]
+
+PURPOSES = ("diagnostic", "therapeutic", "both")
+ROLES = ("diagnostic", "therapeutic")
+MODALITIES = ("fluoroscopy", "ultrasound", "ct", "none")
+BLEEDING_RISKS = ("low", "intermediate", "high", "unclassified")
+CATEGORIES = (
+    "spinal-injection",
+    "joint-injection",
+    "nerve-block",
+    "radiofrequency",
+    "neuromodulation",
+    "drug-delivery",
+    "vertebral-augmentation",
+    "disc-procedure",
+    "minimally-invasive-surgery",
+    "soft-tissue-injection",
+    "regenerative",
+    "non-invasive",
+)
+REGIONS = (
+    "head",
+    "face",
+    "neck",
+    "shoulder",
+    "upper-limb",
+    "chest-wall",
+    "thoracic-spine",
+    "low-back",
+    "pelvis",
+    "hip",
+    "knee",
+    "lower-limb",
+    "widespread",
+)
+GUIDE_SECTIONS = ("candidacy", "expectations", "care-team", "questions")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A seed document (``seed`` set) or a full citation (``title`` etc. set)."""
+
+    seed: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    year: int | None = None
+    doi: str | None = None
+    url: str | None = None
+
+    def label(self) -> str:
+        if self.seed:
+            return f"seed document {self.seed}"
+        where = f"doi:{self.doi}" if self.doi else (self.url or "")
+        return f"{self.title}. {self.publisher}, {self.year}. {where}".strip()
+
+    def as_dict(self) -> dict[str, object]:
+        if self.seed:
+            return {"seed": self.seed}
+        out: dict[str, object] = {"title": self.title, "publisher": self.publisher, "year": self.year}
+        if self.doi:
+            out["doi"] = self.doi
+        if self.url:
+            out["url"] = self.url
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A condition-procedure link with the procedure's role for that condition."""
+
+    id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class IcdCode:
+    code: str
+    description: str
+
+
+@dataclass(slots=True)
+class Procedure:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    parent: str | None
+    category: str
+    purpose: str
+    summary: str
+    agent: str
+    target: str
+    modalities: tuple[str, ...]
+    imaging_note: str
+    anesthesia: str
+    setting: str
+    procedure_time: str
+    onset: str
+    relief_text: str
+    relief_weeks: tuple[float, float | None] | None
+    recovery: str
+    risks: tuple[str, ...]
+    bleeding_risk: str
+    bleeding_note: str
+    prerequisites: tuple[str, ...]
+    next_steps: tuple[str, ...]
+    questions: tuple[str, ...]
+    sources: tuple[Source, ...]
+    # Derived at load time from the other entries.
+    variants: tuple[str, ...] = field(default=())
+    treats: tuple[Link, ...] = field(default=())
+    kind: Kind = "procedure"
+
+    @property
+    def relief_min(self) -> float | None:
+        return self.relief_weeks[0] if self.relief_weeks else None
+
+    @property
+    def relief_max(self) -> float | None:
+        return self.relief_weeks[1] if self.relief_weeks else None
+
+
+@dataclass(slots=True)
+class Condition:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    region: str
+    summary: str
+    symptoms: tuple[str, ...]
+    icd10: tuple[IcdCode, ...]
+    conservative_care: tuple[str, ...]
+    procedures: tuple[Link, ...]
+    questions: tuple[str, ...]
+    sources: tuple[Source, ...]
+    kind: Kind = "condition"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    id: str
+    term: str
+    aliases: tuple[str, ...]
+    definition: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GuideSection:
+    id: str
+    title: str
+    items: tuple[str, ...]
+    sources: tuple[Source, ...]
+
+
+Entry = Procedure | Condition
+
+
+@dataclass(slots=True)
+class KnowledgeBase:
+    procedures: dict[str, Procedure]
+    conditions: dict[str, Condition]
+    terms: dict[str, Term]
+    guide: dict[str, GuideSection]
+    where: str = ""
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.procedures.get(entry_id) or self.conditions.get(entry_id)
+
+    def name_of(self, entry_id: str) -> str:
+        entry = self.entry(entry_id)
+        return entry.name if entry else entry_id
+
+    def family_root(self, proc: Procedure) -> Procedure:
+        seen = {proc.id}
+        while proc.parent and proc.parent in self.procedures and proc.parent not in seen:
+            proc = self.procedures[proc.parent]
+            seen.add(proc.id)
+        return proc

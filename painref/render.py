@@ -1,0 +1,280 @@
+"""Records to Rich renderables. Pure functions: nothing here prints.
+
+Every piece of knowledge-base or user text goes through ``plain`` so that Rich
+markup in it is shown as typed and control characters never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from painref.model import Condition, Entry, KnowledgeBase, Procedure, Source, Term
+from painref.pathway import Step
+from painref.search import Hit
+
+# C0/C1 control characters (ESC included) other than tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+LABEL = "bold cyan"
+DIM = "dim"
+RISK_STYLE = {"low": "green", "intermediate": "yellow", "high": "bold red", "unclassified": "dim"}
+
+
+def clean(value: str) -> str:
+    """Text with control characters (and so ANSI escape sequences) removed."""
+    return _CONTROL.sub("", value)
+
+
+def plain(value: str, style: str = "") -> Text:
+    """Literal text: markup is not interpreted, control characters are dropped."""
+    return Text(clean(value), style=style)
+
+
+def _bullets(items: Iterable[str]) -> Text:
+    return Text("\n").join(plain(f"• {item}") for item in items)
+
+
+def _names(kb: KnowledgeBase, ids: Iterable[str]) -> Text:
+    names = [kb.name_of(i) for i in ids]
+    return plain(", ".join(names)) if names else plain("—", DIM)
+
+
+def _sources(sources: Sequence[Source]) -> Text:
+    return Text("\n").join(plain(s.label(), DIM) for s in sources)
+
+
+def _fields(rows: Iterable[tuple[str, RenderableType]]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style=LABEL, no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
+
+
+def imaging_text(proc: Procedure) -> str:
+    mods = [m for m in proc.modalities if m != "none"]
+    return ", ".join(m if m != "ct" else "CT" for m in mods) or "none"
+
+
+def relief_short(proc: Procedure) -> str:
+    """The coded relief range in readable units, e.g. '26–104 wk'."""
+    if proc.relief_weeks is None:
+        return "no figure"
+    low, high = proc.relief_weeks
+
+    def fmt(w: float) -> str:
+        return f"{w:g}"
+
+    return f"{fmt(low)}+ wk" if high is None else f"{fmt(low)}–{fmt(high)} wk"
+
+
+def risk_text(proc: Procedure) -> Text:
+    return plain(proc.bleeding_risk, RISK_STYLE.get(proc.bleeding_risk, ""))
+
+
+def procedure_card(kb: KnowledgeBase, proc: Procedure) -> Panel:
+    family: list[tuple[str, RenderableType]] = []
+    if proc.parent:
+        family.append(("Family", plain(f"variant of {kb.name_of(proc.parent)}")))
+    if proc.variants:
+        family.append(("Variants", _names(kb, proc.variants)))
+    treats = Text(", ").join(plain(f"{kb.name_of(link.id)} ({link.role})") for link in proc.treats) or plain("—", DIM)
+    rows: list[tuple[str, RenderableType]] = [
+        ("Summary", plain(proc.summary)),
+        ("Purpose", plain(proc.purpose)),
+        ("Category", plain(proc.category)),
+        *family,
+        ("How it works", plain(f"{proc.agent} → {proc.target}")),
+        ("Imaging", Text.assemble(plain(imaging_text(proc), "bold"), plain(f" — {proc.imaging_note}"))),
+        ("Anesthesia", plain(proc.anesthesia)),
+        ("Setting", plain(proc.setting)),
+        ("Time", plain(proc.procedure_time)),
+        ("Onset", plain(proc.onset)),
+        ("Typical relief", Text.assemble(plain(proc.relief_text), plain(f"  [{relief_short(proc)}]", DIM))),
+        ("Recovery", plain(proc.recovery)),
+        ("Risks", _bullets(proc.risks)),
+        ("Bleeding risk", Text.assemble(risk_text(proc), plain(f" — {proc.bleeding_note}", DIM))),
+        ("Comes before it", _names(kb, proc.prerequisites)),
+        ("May come next", _names(kb, proc.next_steps)),
+        ("Treats", treats),
+        ("Ask", _bullets(proc.questions)),
+        ("Sources", _sources(proc.sources)),
+    ]
+    title = Text.assemble(plain(proc.name, "bold"), plain("  procedure", DIM))
+    return Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED)
+
+
+def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Table:
+    table = Table(title=plain(f"Procedures for {cond.name}"), box=box.SIMPLE_HEAD, expand=False)
+    table.add_column("Procedure", overflow="fold", ratio=3)
+    table.add_column("Role", overflow="fold")
+    table.add_column("Purpose", overflow="fold")
+    table.add_column("Imaging", overflow="fold")
+    table.add_column("Typical relief", overflow="fold", ratio=3)
+    for link in cond.procedures:
+        proc = kb.procedures[link.id]
+        table.add_row(
+            plain(proc.name),
+            plain(link.role),
+            plain(proc.purpose),
+            plain(imaging_text(proc)),
+            Text.assemble(plain(relief_short(proc)), plain(f"\n{proc.relief_text}", DIM)),
+        )
+    return table
+
+
+def condition_card(kb: KnowledgeBase, cond: Condition) -> Group:
+    codes = Text("\n").join(plain(f"{c.code}  {c.description}") for c in cond.icd10)
+    rows: list[tuple[str, RenderableType]] = [
+        ("Summary", plain(cond.summary)),
+        ("Region", plain(cond.region)),
+        ("Symptoms", _bullets(cond.symptoms)),
+        ("ICD-10-CM", codes),
+        ("First", _bullets(cond.conservative_care)),
+        ("Ask", _bullets(cond.questions)),
+        ("Sources", _sources(cond.sources)),
+    ]
+    title = Text.assemble(plain(cond.name, "bold"), plain("  condition", DIM))
+    panel = Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED)
+    return Group(panel, condition_procedures_table(kb, cond))
+
+
+def entry_card(kb: KnowledgeBase, entry: Entry) -> RenderableType:
+    if isinstance(entry, Procedure):
+        return procedure_card(kb, entry)
+    return condition_card(kb, entry)
+
+
+def hits_table(hits: Sequence[Hit], title: str) -> Table:
+    table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("Name", overflow="fold")
+    table.add_column("Kind")
+    table.add_column("Score", justify="right")
+    table.add_column("Show with", overflow="fold", style=DIM)
+    for hit in hits:
+        table.add_row(plain(hit.name), plain(hit.kind), plain(f"{hit.score:g}"), plain(f"painref show {hit.id}"))
+    return table
+
+
+def compare_table(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_lines=True, title=plain("Side by side"), title_justify="left")
+    table.add_column("", style=LABEL, no_wrap=True)
+    for proc in procs:
+        table.add_column(plain(proc.name, "bold"), overflow="fold", ratio=1)
+    rows: list[tuple[str, list[RenderableType]]] = [
+        ("Purpose", [plain(p.purpose) for p in procs]),
+        ("Category", [plain(p.category) for p in procs]),
+        ("Uses", [plain(p.agent) for p in procs]),
+        ("Target", [plain(p.target) for p in procs]),
+        ("Imaging", [plain(imaging_text(p)) for p in procs]),
+        ("Anesthesia", [plain(p.anesthesia) for p in procs]),
+        ("Setting", [plain(p.setting) for p in procs]),
+        ("Time", [plain(p.procedure_time) for p in procs]),
+        ("Onset", [plain(p.onset) for p in procs]),
+        (
+            "Typical relief",
+            [Text.assemble(plain(relief_short(p), "bold"), plain(f"\n{p.relief_text}")) for p in procs],
+        ),
+        ("Recovery", [plain(p.recovery) for p in procs]),
+        ("Bleeding risk", [risk_text(p) for p in procs]),
+        ("Comes before", [_names(kb, p.prerequisites) for p in procs]),
+        ("May come next", [_names(kb, p.next_steps) for p in procs]),
+        ("Treats", [_names(kb, [link.id for link in p.treats]) for p in procs]),
+    ]
+    for label, cells in rows:
+        table.add_row(label, *cells)
+    return table
+
+
+def list_table(entries: Sequence[Entry], title: str) -> Table:
+    table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("Name", overflow="fold", ratio=2)
+    is_proc = bool(entries) and isinstance(entries[0], Procedure)
+    if is_proc:
+        table.add_column("Category", overflow="fold")
+        table.add_column("Purpose")
+        table.add_column("Imaging", overflow="fold")
+        table.add_column("Relief", overflow="fold")
+        table.add_column("Bleeding", overflow="fold")
+    else:
+        table.add_column("Region", overflow="fold")
+        table.add_column("ICD-10-CM", overflow="fold")
+    table.add_column("Also called", overflow="fold", style=DIM, ratio=2)
+    for entry in entries:
+        aliases = plain(", ".join(entry.aliases[:4]))
+        if isinstance(entry, Procedure):
+            indent = "  " if entry.parent else ""
+            table.add_row(
+                plain(indent + entry.name),
+                plain(entry.category),
+                plain(entry.purpose),
+                plain(imaging_text(entry)),
+                plain(relief_short(entry)),
+                risk_text(entry),
+                aliases,
+            )
+        else:
+            table.add_row(
+                plain(entry.name), plain(entry.region), plain(", ".join(c.code for c in entry.icd10)), aliases
+            )
+    return table
+
+
+def questions_view(kb: KnowledgeBase, entry: Entry) -> Group:
+    parts: list[RenderableType] = [
+        Panel(_bullets(entry.questions), title=plain(f"Questions about {entry.name}", "bold"), title_align="left")
+    ]
+    general = kb.guide.get("questions")
+    if general:
+        parts.append(Panel(_bullets(general.items), title=plain(general.title, "bold"), title_align="left"))
+    return Group(*parts)
+
+
+def _proc_node(proc: Procedure) -> Text:
+    return Text.assemble(
+        plain(proc.name, "bold"),
+        plain(f"  {proc.purpose} · {imaging_text(proc)} · relief {relief_short(proc)}", DIM),
+    )
+
+
+def pathway_tree(steps: Sequence[Step], name: str) -> Tree:
+    tree = Tree(Text.assemble(plain("Care pathway: ", "bold"), plain(name, "bold cyan")))
+    for number, step in enumerate(steps, 1):
+        branch = tree.add(plain(f"{number}. {step.title}", "bold"))
+        for proc in step.procedures:
+            branch.add(_proc_node(proc))
+        for note in step.notes:
+            branch.add(plain(note))
+        if not step.procedures and not step.notes:
+            branch.add(plain("nothing listed in the knowledge base", DIM))
+    return tree
+
+
+def term_card(term: Term) -> Panel:
+    rows: list[tuple[str, RenderableType]] = [("Definition", plain(term.definition))]
+    if term.aliases:
+        rows.append(("Also", plain(", ".join(term.aliases))))
+    rows.append(("Sources", _sources(term.sources)))
+    return Panel(_fields(rows), title=plain(term.term, "bold"), title_align="left")
+
+
+def guide_view(kb: KnowledgeBase) -> Group:
+    return Group(
+        *(
+            Panel(
+                Group(_bullets(section.items), _sources(section.sources)),
+                title=plain(section.title, "bold"),
+                title_align="left",
+            )
+            for section in kb.guide.values()
+        )
+    )

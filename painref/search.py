@@ -1,0 +1,292 @@
+"""Resolve what a user typed to knowledge-base entries.
+
+Ranking, in order of cost:
+
+1. Exact: the query, normalised (case, accents and punctuation folded) or
+   squashed (spaces removed, so "radio frequency" == "radiofrequency"), equals a
+   name or alias. Score 100. A dictionary lookup: no fuzzy scoring at all.
+2. Token alignment: each query word is matched to a word of a name or alias,
+   exactly, by prefix (4+ letters typed), by edit distance (see MAX_EDITS), or
+   glued to the next query word ("radio frequency"). Candidates come from an
+   inverted index over the vocabulary, so only names sharing a (fuzzy) word with
+   the query are scored. A name's score is
+
+       100 * coverage_of_query * (0.8 + 0.2 * coverage_of_name) - 3 * edits
+
+   where coverage_of_query weights each query word (generic words such as
+   "pain" count a quarter, function words nothing) and coverage_of_name is the
+   share of the name's words that were matched. Every query word must be
+   explained for a high score; fewer extra words in the name rank higher, so a
+   general word picks the general entry of a family ("ablation" ->
+   Radiofrequency ablation, not Genicular radiofrequency ablation).
+
+Thresholds, and why:
+
+* CONFIDENT = 80: one fully matched word against a name of up to five words
+  scores >= 84; a query with one of two significant words unmatched scores at
+  most 50. So 80 separates "every significant word was recognised" from
+  "some were not".
+* SUGGEST = 45: below it the overlap is one generic word or a poor fuzzy hit;
+  suggestions this weak mislead more than they help.
+* A query whose matched words are all generic is capped at GENERIC_CAP (60),
+  never confident: "pain" alone or "chronic" alone is not an answer.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Literal
+
+from painref.model import KnowledgeBase
+from painref.text import normalize
+
+CONFIDENT = 80.0
+SUGGEST = 45.0
+GENERIC_CAP = 60.0
+GENERIC_WEIGHT = 0.25
+# A word in more than this share of entries is generic ("pain", "injection").
+GENERIC_SHARE = 0.05
+MAX_QUERY_CHARS = 200
+MAX_MATCHES = 8
+MAX_SUGGESTIONS = 5
+
+# Function words carry no meaning for lookup; dropped unless the query has nothing else.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "about",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "vs",
+        "versus",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "you",
+        "your",
+    ]
+)
+
+EntryKind = Literal["procedure", "condition", "term"]
+
+
+def max_edits(word: str) -> int:
+    """Typos tolerated in a word: none up to 3 letters (abbreviations must be exact),
+    one up to 7, two beyond (a transposition counts as one)."""
+    n = len(word)
+    return 0 if n <= 3 else 1 if n <= 7 else 2
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: EntryKind
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    score: float
+    matched: str  # the name or alias that matched best
+
+
+@dataclass(slots=True)
+class Result:
+    query: str
+    matches: list[Hit] = field(default_factory=list)
+    suggestions: list[Hit] = field(default_factory=list)
+
+    @property
+    def best(self) -> Hit | None:
+        return self.matches[0] if self.matches else None
+
+
+@dataclass(slots=True)
+class _Name:
+    entry: int  # index into Index.entries
+    text: str
+    tokens: tuple[str, ...]
+
+
+class Index:
+    """Names and aliases of a set of entries, prepared for resolving queries."""
+
+    def __init__(self, entries: list[tuple[EntryKind, str, str, tuple[str, ...], int]]) -> None:
+        # entries: (kind, id, display name, aliases, family depth: 0 for a general entry)
+        self.entries = entries
+        self.names: list[_Name] = []
+        self.exact: dict[str, set[int]] = {}
+        self.postings: dict[str, list[int]] = {}
+        for e_index, (_kind, _id, name, aliases, _depth) in enumerate(entries):
+            seen: set[str] = set()
+            for label in (name, *aliases):
+                norm = normalize(label)
+                if not norm or norm in seen:
+                    continue
+                seen.add(norm)
+                n_index = len(self.names)
+                self.names.append(_Name(e_index, label, tuple(norm.split())))
+                self.exact.setdefault(norm, set()).add(e_index)
+                self.exact.setdefault(norm.replace(" ", ""), set()).add(e_index)
+                for token in set(norm.split()):
+                    self.postings.setdefault(token, []).append(n_index)
+        self.vocab = sorted(self.postings)
+        entry_df: dict[str, int] = {}
+        for token, name_ids in self.postings.items():
+            entry_df[token] = len({self.names[i].entry for i in name_ids})
+        limit = max(3, GENERIC_SHARE * max(1, len(entries)))
+        self.generic = frozenset(t for t, df in entry_df.items() if df > limit) | STOPWORDS
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def for_entries(cls, kb: KnowledgeBase) -> Index:
+        rows: list[tuple[EntryKind, str, str, tuple[str, ...], int]] = []
+        for proc in kb.procedures.values():
+            depth, node, seen = 0, proc, {proc.id}
+            while node.parent and node.parent in kb.procedures and node.parent not in seen:
+                depth += 1
+                seen.add(node.parent)
+                node = kb.procedures[node.parent]
+            rows.append(("procedure", proc.id, proc.name, proc.aliases, depth))
+        for cond in kb.conditions.values():
+            rows.append(("condition", cond.id, cond.name, cond.aliases, 0))
+        return cls(rows)
+
+    @classmethod
+    def for_terms(cls, kb: KnowledgeBase) -> Index:
+        return cls([("term", t.id, t.term, t.aliases, 0) for t in kb.terms.values()])
+
+    # ------------------------------------------------------------ querying
+
+    def _hit(self, e_index: int, score: float, matched: str) -> Hit:
+        kind, ident, name, aliases, _depth = self.entries[e_index]
+        return Hit(kind, ident, name, aliases, round(max(0.0, min(100.0, score)), 1), matched)
+
+    def _word_matches(self, word: str, fuzzy: bool) -> dict[str, int]:
+        """Vocabulary words matching a query word, with the edits it took (prefix = 1)."""
+        found: dict[str, int] = {}
+        if word in self.postings:
+            found[word] = 0
+        if len(word) >= 4:
+            start = bisect.bisect_left(self.vocab, word)
+            for candidate in self.vocab[start : start + 50]:
+                if not candidate.startswith(word):
+                    break
+                found.setdefault(candidate, 1)  # a prefix costs like one edit
+        edits = max_edits(word) if fuzzy else 0
+        if edits:
+            from rapidfuzz import process
+            from rapidfuzz.distance import OSA
+
+            for candidate, distance, _ in process.extract(
+                word, self.vocab, scorer=OSA.distance, score_cutoff=edits, limit=None
+            ):
+                if abs(len(candidate) - len(word)) <= edits and max_edits(candidate) >= distance:
+                    found[candidate] = min(found.get(candidate, 99), int(distance))
+        return found
+
+    def search(self, query: str, limit: int = MAX_MATCHES) -> Result:
+        result = Result(query=query)
+        norm = normalize(query[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS].strip()
+        if not norm:
+            return result
+        scores: dict[int, tuple[float, str]] = {}
+        for key in (norm, norm.replace(" ", "")):
+            for e_index in self.exact.get(key, ()):
+                scores[e_index] = (100.0, self.entries[e_index][2])
+        words = norm.split()
+        content = [w for w in words if w not in STOPWORDS] or words
+        # An exact hit needs no fuzzy scoring; close variants are still ranked beside it.
+        self._score_tokens(content, scores, fuzzy=not scores)
+        ranked = sorted(
+            scores.items(),
+            key=lambda item: (-item[1][0], self.entries[item[0]][4], self.entries[item[0]][2].lower()),
+        )
+        for e_index, (score, matched) in ranked:
+            hit = self._hit(e_index, score, matched)
+            if score >= CONFIDENT and len(result.matches) < limit:
+                result.matches.append(hit)
+            elif score >= SUGGEST and len(result.suggestions) < MAX_SUGGESTIONS:
+                result.suggestions.append(hit)
+        return result
+
+    def _score_tokens(self, words: list[str], scores: dict[int, tuple[float, str]], fuzzy: bool) -> None:
+        matches = [self._word_matches(w, fuzzy) for w in words]
+        # Two query words glued together may form one indexed word ("radio frequency").
+        glued = [
+            self._word_matches(words[i] + words[i + 1], fuzzy) if i + 1 < len(words) else {} for i in range(len(words))
+        ]
+        weights = [0.0 if w in STOPWORDS else GENERIC_WEIGHT if w in self.generic else 1.0 for w in words]
+        if not any(weights):
+            weights = [1.0] * len(words)
+        total = sum(weights)
+        candidates: set[int] = set()
+        for found in (*matches, *glued):
+            for token in found:
+                candidates.update(self.postings[token])
+        for n_index in candidates:
+            name = self.names[n_index]
+            name_tokens = set(name.tokens)
+            used: set[str] = set()
+            covered = 0.0
+            edits = 0
+            significant = False
+            i = 0
+            while i < len(words):
+                best = _best(matches[i], name_tokens - used)
+                pair = _best(glued[i], name_tokens - used)
+                if pair is not None and (best is None or pair[1] < best[1]):
+                    used.add(pair[0])
+                    covered += weights[i] + weights[i + 1]
+                    edits += pair[1]
+                    significant = significant or weights[i] == 1.0 or weights[i + 1] == 1.0
+                    i += 2
+                    continue
+                if best is not None:
+                    used.add(best[0])
+                    covered += weights[i]
+                    edits += best[1]
+                    significant = significant or weights[i] == 1.0
+                i += 1
+            if not used:
+                continue
+            name_cover = len(used) / len(name_tokens)
+            score = 100.0 * (covered / total) * (0.8 + 0.2 * name_cover) - 3.0 * edits
+            if not significant:
+                score = min(score, GENERIC_CAP)
+            previous = scores.get(name.entry)
+            if previous is None or score > previous[0]:
+                scores[name.entry] = (score, name.text)
+
+
+def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:
+    best: tuple[str, int] | None = None
+    for token, edits in found.items():
+        if token in available and (best is None or edits < best[1]):
+            best = (token, edits)
+    return best

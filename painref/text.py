@@ -1,0 +1,23 @@
+"""Text normalisation shared by validation (duplicate names) and search."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalize(text: str) -> str:
+    """Lowercase, strip accents, turn every run of punctuation into one space.
+
+    "SI-joint", "si joint" and "Sí  Joint!" all become "si joint".
+    """
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    ascii_only = folded.encode("ascii", "ignore").decode("ascii")
+    return _NON_WORD.sub(" ", ascii_only).strip()
+
+
+def squash(text: str) -> str:
+    """The normalised text without spaces: "radio frequency" == "radiofrequency"."""
+    return normalize(text).replace(" ", "")
