@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -56,6 +58,35 @@ class ListKind(StrEnum):
 
 
 # ---------------------------------------------------------------- helpers
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _report(exc: PainrefError) -> None:
+    from painref.render import clean
+
+    sys.stderr.write(f"painref: {clean(exc.message)}\n")
+    if exc.hint:
+        sys.stderr.write(f"hint: {clean(exc.hint)}\n")
+
+
+def command(name: str | None = None) -> Callable[[F], F]:
+    """Register a command whose expected failures become one stderr line and an exit code."""
+
+    def register(fn: F) -> F:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> None:
+            try:
+                fn(*args, **kwargs)
+            except PainrefError as exc:
+                _report(exc)
+                raise typer.Exit(exc.exit_code) from None
+
+        app.command(name)(run)
+        return fn
+
+    return register
+
 
 
 def _store(data: Path | None) -> Store:
@@ -132,7 +163,7 @@ def _root(
     pass
 
 
-@app.command()
+@command()
 def lookup(
     query: Annotated[
         list[str], typer.Argument(help="Words to look up: a condition or procedure name, alias or abbreviation.")
@@ -174,7 +205,7 @@ def lookup(
     _print(Group(*parts))
 
 
-@app.command()
+@command()
 def show(
     name: Annotated[list[str], typer.Argument(help="The entry's name, alias or id.")],
     json: JsonOpt = False,
@@ -196,7 +227,7 @@ def show(
     _print(render.entry_card(store.kb, entry))
 
 
-@app.command()
+@command()
 def compare(
     names: Annotated[list[str], typer.Argument(help="Two or more procedures; quote names of several words.")],
     json: JsonOpt = False,
@@ -223,7 +254,7 @@ def compare(
     _print(render.compare_table(store.kb, procs))
 
 
-@app.command("list")
+@command("list")
 def list_entries(
     kind: Annotated[ListKind, typer.Argument(help="procedures or conditions.")],
     category: Annotated[
@@ -284,7 +315,7 @@ def _family_order(store: Store) -> list[Procedure]:
     return out
 
 
-@app.command()
+@command()
 def questions(
     name: Annotated[list[str], typer.Argument(help="A procedure or condition.")],
     json: JsonOpt = False,
@@ -311,7 +342,7 @@ def questions(
     _print(render.questions_view(store.kb, entry))
 
 
-@app.command()
+@command()
 def pathway(
     name: Annotated[list[str], typer.Argument(help="A procedure or condition.")],
     json: JsonOpt = False,
@@ -335,7 +366,7 @@ def pathway(
     _print(render.pathway_tree(build(store.kb, entry), entry.name))
 
 
-@app.command()
+@command()
 def define(
     term: Annotated[list[str], typer.Argument(help="A term used on the cards, e.g. fluoroscopy.")],
     json: JsonOpt = False,
@@ -363,7 +394,7 @@ def define(
     _print(render.term_card(found))
 
 
-@app.command()
+@command()
 def guide(json: JsonOpt = False, data: DataOpt = None) -> None:
     """The documents' general guidance: who is a candidate, what to expect,
     the care team and the general questions to ask.
@@ -383,7 +414,7 @@ def guide(json: JsonOpt = False, data: DataOpt = None) -> None:
     _print(render.guide_view(store.kb))
 
 
-@app.command()
+@command()
 def validate(
     directory: Annotated[
         Path | None, typer.Argument(help="Knowledge-base directory (default: --data, $PAINREF_DATA or built-in).")
@@ -424,20 +455,9 @@ def validate(
 # ---------------------------------------------------------------- entry point
 
 
-def _fail(exc: PainrefError) -> NoReturn:
-    from painref.render import clean
-
-    sys.stderr.write(f"painref: {clean(exc.message)}\n")
-    if exc.hint:
-        sys.stderr.write(f"hint: {clean(exc.hint)}\n")
-    sys.exit(exc.exit_code)
-
-
 def main() -> None:
     try:
         app()
-    except PainrefError as exc:
-        _fail(exc)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)

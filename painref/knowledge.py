@@ -32,7 +32,7 @@ from painref.model import (
     Source,
     Term,
 )
-from painref.text import normalize
+from painref.text import squash
 
 # file name -> top-level key; the first two are required in a data directory.
 FILES = {
@@ -573,7 +573,7 @@ def _link(parsed: dict[str, list[Any]], data_dir: Path, problems: list[Problem])
     for entry, file in labelled:
         seen_here: set[str] = set()
         for label in (entry.name, *entry.aliases):
-            key = normalize(label)
+            key = squash(label)
             if not key:
                 problems.append(
                     Problem(file, f"name or alias {label!r} has no letters or digits", entry=entry.id, field="aliases")

@@ -28,8 +28,9 @@ Thresholds, and why:
   "some were not".
 * SUGGEST = 45: below it the overlap is one generic word or a poor fuzzy hit;
   suggestions this weak mislead more than they help.
-* A query whose matched words are all generic is capped at GENERIC_CAP (60),
-  never confident: "pain" alone or "chronic" alone is not an answer.
+* A one-word query that is a generic word is capped at GENERIC_CAP (60),
+  never confident: "pain" alone or "chronic" alone is not an answer. Several
+  generic words together ("lumbar facet") can be, when they cover a name.
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ class Index:
                 continue
             name_cover = len(used) / len(name_tokens)
             score = 100.0 * (covered / total) * (0.8 + 0.2 * name_cover) - 3.0 * edits
-            if not significant:
+            if not significant and len(words) == 1:
                 score = min(score, GENERIC_CAP)
             previous = scores.get(name.entry)
             if previous is None or score > previous[0]:

@@ -1,0 +1,168 @@
+"""The loader: every kind of bad file is one clear problem naming file, line, entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from painref.errors import DataError, PainrefError
+from painref.knowledge import load_uncached, resolve_data_dir
+from tests.conftest import FIXTURE_KB
+
+
+def problems_for(kb_dir: Path) -> list[str]:
+    with pytest.raises(DataError) as info:
+        load_uncached(kb_dir)
+    return [str(p) for p in info.value.problems]
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_fixture_loads_and_links_both_ways() -> None:
+    kb = load_uncached(FIXTURE_KB)
+    assert set(kb.procedures) >= {"radiofrequency-ablation", "medial-branch-block"}
+    rfa = kb.procedures["radiofrequency-ablation"]
+    assert rfa.variants == ("genicular-radiofrequency-ablation",)
+    assert [link.id for link in rfa.treats] == ["facet-joint-arthritis"]
+    assert rfa.relief_weeks == (26.0, 104.0)
+    assert kb.conditions["sciatica"].icd10[0].code == "M54.3"
+    assert kb.family_root(kb.procedures["genicular-radiofrequency-ablation"]).id == "radiofrequency-ablation"
+
+
+def test_missing_field_names_file_line_entry_and_field(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "    onset: Immediate.\n", "")
+    [problem] = problems_for(kb_dir)
+    assert "procedures.yaml:" in problem
+    assert "entry 'medial-branch-block'" in problem
+    assert "field 'onset'" in problem
+    assert "missing" in problem
+    line = int(problem.split("procedures.yaml:")[1].split(":")[0])
+    lines = (kb_dir / "procedures.yaml").read_text().splitlines()
+    assert "id: medial-branch-block" in lines[line - 1]
+
+
+def test_wrong_value_says_expected_and_found(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "purpose: diagnostic", "purpose: curative")
+    [problem] = problems_for(kb_dir)
+    assert "field 'purpose'" in problem and "diagnostic, therapeutic, both" in problem and "'curative'" in problem
+    lines = (kb_dir / "procedures.yaml").read_text().splitlines()
+    line = int(problem.split("procedures.yaml:")[1].split(":")[0])
+    assert "purpose: curative" in lines[line - 1]
+
+
+def test_all_problems_are_reported_not_just_the_first(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "purpose: diagnostic", "purpose: curative")
+    replace(kb_dir / "conditions.yaml", "region: knee", "region: elbow")
+    found = problems_for(kb_dir)
+    assert len(found) == 2
+    assert any("conditions.yaml" in p and "region" in p for p in found)
+
+
+def test_broken_cross_reference_names_file_entry_and_field(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "next_steps: [radiofrequency-ablation]", "next_steps: [cryoablation]")
+    [problem] = problems_for(kb_dir)
+    assert "procedures.yaml" in problem and "'medial-branch-block'" in problem and "'next_steps'" in problem
+    assert "cryoablation" in problem
+
+
+def test_condition_where_procedure_expected(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "prerequisites: [medial-branch-block]", "prerequisites: [sciatica]")
+    [problem] = problems_for(kb_dir)
+    assert "is a condition" in problem
+
+
+def test_duplicate_alias_across_entries(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "aliases: [MBB]", "aliases: [MBB, r.f.a.]")
+    [problem] = problems_for(kb_dir)
+    assert "also used by 'radiofrequency-ablation'" in problem
+
+
+def test_duplicate_id_across_files(kb_dir: Path) -> None:
+    replace(kb_dir / "conditions.yaml", "id: sciatica", "id: medial-branch-block")
+    found = problems_for(kb_dir)
+    assert any("duplicate id" in p for p in found)
+
+
+def test_parent_cycle(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "    aliases: [RFA, nerve burning]\n", "    aliases: [RFA, nerve burning]\n    parent: genicular-radiofrequency-ablation\n")
+    assert any("loops" in p for p in problems_for(kb_dir))
+
+
+def test_python_object_tag_is_refused_and_not_run(kb_dir: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    (kb_dir / "glossary.yaml").write_text(
+        f"terms: !!python/object/apply:os.system ['touch {marker}']\n"
+    )
+    [problem] = problems_for(kb_dir)
+    assert "glossary.yaml:1" in problem and "not allowed" in problem
+    assert not marker.exists()
+
+
+def test_syntax_error_names_line_column_and_quotes_it(kb_dir: Path) -> None:
+    path = kb_dir / "conditions.yaml"
+    lines = path.read_text().splitlines()
+    lines[4] = "    region: [low-back"
+    path.write_text("\n".join(lines) + "\n")
+    [problem] = problems_for(kb_dir)
+    assert "conditions.yaml:" in problem and "YAML syntax error" in problem and "column" in problem
+
+
+def test_not_utf8(kb_dir: Path) -> None:
+    (kb_dir / "glossary.yaml").write_bytes("terms:\n  - id: caf\xe9\n".encode("latin-1"))
+    [problem] = problems_for(kb_dir)
+    assert "glossary.yaml:2" in problem and "UTF-8" in problem
+
+
+def test_empty_file(kb_dir: Path) -> None:
+    (kb_dir / "glossary.yaml").write_text("")
+    [problem] = problems_for(kb_dir)
+    assert "empty" in problem
+
+
+def test_list_where_mapping_expected(kb_dir: Path) -> None:
+    (kb_dir / "glossary.yaml").write_text("- id: x\n")
+    [problem] = problems_for(kb_dir)
+    assert "expected a mapping" in problem and "found a list" in problem
+
+
+def test_missing_required_file(kb_dir: Path) -> None:
+    (kb_dir / "conditions.yaml").unlink()
+    found = problems_for(kb_dir)
+    assert any("conditions.yaml: missing file" in p for p in found)
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PainrefError, match="data directory not found"):
+        resolve_data_dir(tmp_path / "nope")
+
+
+def test_anchors_and_aliases_are_refused(kb_dir: Path) -> None:
+    bomb = "terms:\n" + "".join(
+        f"  - &a{i} [*a{i - 1}, *a{i - 1}]\n" if i else "  - &a0 [lol]\n" for i in range(30)
+    )
+    (kb_dir / "glossary.yaml").write_text(bomb)
+    [problem] = problems_for(kb_dir)
+    assert "anchors and aliases" in problem
+
+
+def test_deep_nesting_is_refused(kb_dir: Path) -> None:
+    (kb_dir / "glossary.yaml").write_text("terms: " + "[" * 5000 + "]" * 5000 + "\n")
+    [problem] = problems_for(kb_dir)
+    assert "nested" in problem
+
+
+def test_placeholder_text_is_refused(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "recovery: Home the same day.", "recovery: TBD")
+    [problem] = problems_for(kb_dir)
+    assert "field 'recovery'" in problem
+
+
+def test_source_must_be_seed_or_full_citation(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "sources: [001_e91aa19b8059c247]", "sources: [{title: A paper, year: 2020}]")
+    [problem] = problems_for(kb_dir)
+    assert "citation lacks publisher, doi or url" in problem
