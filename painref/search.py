@@ -46,8 +46,8 @@ CONFIDENT = 80.0
 SUGGEST = 45.0
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
-# A word in more than this share of entries is generic ("pain", "injection").
-GENERIC_SHARE = 0.05
+# A word in more than this share of entries is generic ("pain", "injection", "nerve").
+GENERIC_SHARE = 0.10
 MAX_QUERY_CHARS = 200
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5

@@ -1,0 +1,205 @@
+"""Every command through the real CLI, in human and JSON form, on the fixture knowledge base."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from painref.cli import app
+from tests.conftest import FIXTURE_KB
+
+runner = CliRunner(env={"COLUMNS": "140"})
+DATA = ["--data", str(FIXTURE_KB)]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_json(*args: str) -> object:
+    code, out, _ = run(*args, "--json", *DATA)
+    assert code == 0
+    return json.loads(out)
+
+
+def test_lookup_human() -> None:
+    code, out, err = run("lookup", "sciatica", *DATA)
+    assert code == 0 and err == ""
+    assert "Sciatica" in out and "Procedures for Sciatica" in out and "Epidural steroid injection" in out
+
+
+def test_lookup_json_contract() -> None:
+    data = run_json("lookup", "rfa")
+    assert isinstance(data, dict)
+    assert data["query"] == "rfa"
+    first = data["matches"][0]
+    assert first == {
+        "kind": "procedure",
+        "id": "radiofrequency-ablation",
+        "name": "Radiofrequency ablation",
+        "aliases": ["RFA", "nerve burning"],
+        "score": 100.0,
+    }
+    assert isinstance(data["suggestions"], list)
+
+
+def test_lookup_no_match_exit_1_with_suggestions_on_stderr() -> None:
+    code, out, err = run("lookup", "medial brunch blok", *DATA)
+    assert code in (0, 1)
+    code, out, err = run("lookup", "qwxzvbn", *DATA)
+    assert code == 1 and out == ""
+    assert "no confident match for 'qwxzvbn'" in err
+
+
+def test_lookup_no_match_json_still_prints_and_exits_1() -> None:
+    code, out, _ = run("lookup", "pizza", "--json", *DATA)
+    assert code == 1
+    assert json.loads(out)["matches"] == []
+
+
+def test_show_human_and_json() -> None:
+    code, out, _ = run("show", "mbb", *DATA)
+    assert code == 0 and "Medial branch block" in out and "diagnostic" in out
+    record = run_json("show", "medial", "branch", "block")
+    assert isinstance(record, dict)
+    assert record["next_steps"] == [{"id": "radiofrequency-ablation", "name": "Radiofrequency ablation"}]
+    assert record["relief"]["weeks"] == {"min": 0.1, "max": 0.1}
+
+
+def test_show_condition_json_resolves_links() -> None:
+    record = run_json("show", "sciatica")
+    assert isinstance(record, dict)
+    assert record["procedures"] == [
+        {"id": "epidural-steroid-injection", "name": "Epidural steroid injection", "role": "therapeutic"}
+    ]
+
+
+def test_compare_general_words_pick_family_entries() -> None:
+    data = run_json("compare", "rfa", "epidural")
+    assert isinstance(data, dict)
+    assert [p["id"] for p in data["procedures"]] == ["radiofrequency-ablation", "epidural-steroid-injection"]
+    code, out, _ = run("compare", "rfa", "epidural", *DATA)
+    assert code == 0 and "Typical relief" in out and "Bleeding risk" in out
+
+
+def test_compare_rejects_a_condition_with_exit_2() -> None:
+    code, out, err = run("compare", "rfa", "sciatica", *DATA)
+    assert code == 2 and out == ""
+    assert "is a condition" in err and "hint:" in err
+
+
+def test_compare_unknown_argument_exit_1() -> None:
+    code, _, err = run("compare", "rfa", "pizza", *DATA)
+    assert code == 1 and "no entry matches 'pizza'" in err
+
+
+def test_compare_needs_two() -> None:
+    code, _, err = run("compare", "rfa", *DATA)
+    assert code == 2 and "at least two" in err
+
+
+def test_list_and_filters() -> None:
+    data = run_json("list", "procedures", "--category", "radiofrequency")
+    assert isinstance(data, list)
+    assert {d["id"] for d in data} == {"radiofrequency-ablation", "genicular-radiofrequency-ablation"}
+    assert set(data[0]) == {"kind", "id", "name", "aliases", "category"}
+    conds = run_json("list", "conditions", "--region", "knee")
+    assert conds == [
+        {"kind": "condition", "id": "knee-osteoarthritis", "name": "Knee osteoarthritis",
+         "aliases": ["knee arthritis"], "region": "knee"}
+    ]
+    code, out, _ = run("list", "conditions", *DATA)
+    assert code == 0 and "Sciatica" in out and "M54.3" in out
+
+
+def test_list_bad_filter_is_usage_error() -> None:
+    code, _, err = run("list", "procedures", "--category", "magic", *DATA)
+    assert code == 2 and "unknown category" in err and "nerve-block" in err
+    code, _, _ = run("list", "gadgets", *DATA)
+    assert code == 2
+
+
+def test_questions() -> None:
+    data = run_json("questions", "rfa")
+    assert isinstance(data, dict)
+    assert "How long will it last?" in data["questions"]
+    assert data["general"] == ["What is the plan if it does not help?"]
+    code, out, _ = run("questions", "rfa", *DATA)
+    assert code == 0 and "Questions about Radiofrequency ablation" in out and "General questions" in out
+
+
+def test_pathway() -> None:
+    data = run_json("pathway", "medial branch block")
+    assert isinstance(data, dict)
+    titles = [s["title"] for s in data["steps"]]
+    assert titles[0] == "Conservative care first"
+    helps = next(s for s in data["steps"] if s["title"].startswith("If the block helps"))
+    assert [p["id"] for p in helps["procedures"]] == ["radiofrequency-ablation"]
+    code, out, _ = run("pathway", "medial branch block", *DATA)
+    assert code == 0 and "Care pathway" in out
+
+
+def test_define_and_guide() -> None:
+    term = run_json("define", "live x-ray")
+    assert isinstance(term, dict) and term["id"] == "fluoroscopy"
+    code, _, err = run("define", "pizza", *DATA)
+    assert code == 1 and "no glossary term" in err
+    guide = run_json("guide")
+    assert isinstance(guide, dict) and [s["id"] for s in guide["sections"]][0] == "candidacy"
+    code, out, _ = run("guide", *DATA)
+    assert code == 0 and "Who is a candidate" in out
+
+
+def test_validate_clean_and_broken(tmp_path: Path, kb_dir: Path) -> None:
+    code, out, _ = run("validate", str(FIXTURE_KB))
+    assert code == 0 and out.startswith("ok:")
+    text = (kb_dir / "procedures.yaml").read_text().replace("purpose: diagnostic", "purpose: maybe")
+    (kb_dir / "procedures.yaml").write_text(text)
+    code, out, err = run("validate", str(kb_dir))
+    assert code == 2 and "procedures.yaml:" in err and "'purpose'" in err
+    code, out, _ = run("validate", str(kb_dir), "--json")
+    assert code == 2 and json.loads(out)["ok"] is False
+
+
+def test_broken_data_is_one_line_exit_2(kb_dir: Path) -> None:
+    (kb_dir / "conditions.yaml").write_text("conditions: [")
+    code, out, err = run("lookup", "sciatica", "--data", str(kb_dir))
+    assert code == 2 and out == ""
+    assert err.startswith("painref: ") and "conditions.yaml:" in err
+    assert "Traceback" not in err
+
+
+def test_missing_data_dir_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("lookup", "x", "--data", str(tmp_path / "nope"))
+    assert code == 2 and "data directory not found" in err
+
+
+def test_painref_data_environment_variable() -> None:
+    code, out, _ = run("lookup", "knee rfa", "--json", env={"PAINREF_DATA": str(FIXTURE_KB)})
+    assert code == 0 and json.loads(out)["matches"][0]["id"] == "genicular-radiofrequency-ablation"
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("painref ")
+    code, out, _ = run("--help")
+    assert code == 0 and "not medical advice" in out and "Exit codes" in out
+    for command in ["lookup", "show", "compare", "list", "questions", "pathway", "define", "guide", "validate"]:
+        code, out, _ = run(command, "--help")
+        assert code == 0 and "Examples" in out and "--json" in out, command
+
+
+def test_unknown_command_exit_2() -> None:
+    code, _, _ = run("frobnicate")
+    assert code == 2
+
+
+@pytest.mark.parametrize("query", ["[bold red]x[/]", "\x1b[31mred", "[link=http://x]y[/link]"])
+def test_hostile_queries_do_not_crash_or_leak_escapes(query: str) -> None:
+    code, out, err = run("lookup", query, *DATA)
+    assert code == 1
+    assert "\x1b" not in out + err

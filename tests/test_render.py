@@ -1,0 +1,83 @@
+"""Renderables are pure: render them at fixed widths and read the text."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console, RenderableType
+
+from painref import render
+from painref.knowledge import load_uncached
+from painref.model import KnowledgeBase
+from painref.pathway import build
+from tests.conftest import FIXTURE_KB
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_uncached(FIXTURE_KB)
+
+
+def text_of(renderable: RenderableType, width: int = 100) -> str:
+    console = Console(record=True, width=width, force_terminal=False, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_procedure_card_shows_the_facts(kb: KnowledgeBase) -> None:
+    out = text_of(render.procedure_card(kb, kb.procedures["radiofrequency-ablation"]))
+    for fact in ["Radiofrequency ablation", "fluoroscopy", "Six months to two years", "26–104 wk",
+                 "intermediate", "Medial branch block", "Facet joint arthritis (therapeutic)",
+                 "Genicular radiofrequency ablation", "How long will it last?", "003_0f73fea668c8ff44"]:
+        assert fact in out, fact
+
+
+def test_condition_card_has_procedure_table(kb: KnowledgeBase) -> None:
+    out = text_of(render.condition_card(kb, kb.conditions["facet-joint-arthritis"]))
+    assert "Procedures for Facet joint arthritis" in out
+    assert "Medial branch block" in out and "diagnostic" in out
+    assert "M47.816" in out and "Anti-inflammatory medication" in out
+
+
+def test_markup_in_data_is_shown_literally(kb: KnowledgeBase) -> None:
+    out = text_of(render.procedure_card(kb, kb.procedures["epidural-steroid-injection"]))
+    assert "[bold red]not markup[/]" in out
+
+
+def test_control_characters_are_removed() -> None:
+    assert render.clean("a\x1b[31mred\x07b\tc\n") == "a[31mredb\tc\n"
+    assert "\x1b" not in text_of(render.plain("\x1b[2Jboom"))
+
+
+def test_compare_has_procedures_as_columns(kb: KnowledgeBase) -> None:
+    procs = [kb.procedures["radiofrequency-ablation"], kb.procedures["epidural-steroid-injection"]]
+    out = text_of(render.compare_table(kb, procs), width=120)
+    header = next(line for line in out.splitlines() if "Radiofrequency ablation" in line)
+    assert "Epidural steroid injection" in header
+    for row in ["Imaging", "Typical relief", "Bleeding risk", "Comes before"]:
+        assert row in out
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_cards_fit_any_width(kb: KnowledgeBase, width: int) -> None:
+    out = text_of(render.procedure_card(kb, kb.procedures["medial-branch-block"]), width=width)
+    assert max(len(line) for line in out.splitlines()) <= width
+    assert "Medial branch" in out
+
+
+def test_pathway_of_a_diagnostic_block(kb: KnowledgeBase) -> None:
+    steps = build(kb, kb.procedures["medial-branch-block"])
+    out = text_of(render.pathway_tree(steps, "Medial branch block"))
+    assert "Conservative care first" in out and "Anti-inflammatory medication" in out
+    assert "If the block helps" in out and "Radiofrequency ablation" in out
+    assert out.index("Conservative care") < out.index("If the block helps")
+
+
+def test_pathway_of_a_treatment_lists_its_prerequisite_first(kb: KnowledgeBase) -> None:
+    out = text_of(render.pathway_tree(build(kb, kb.procedures["radiofrequency-ablation"]), "RFA"))
+    assert out.index("Medial branch block") < out.index("This procedure")
+
+
+def test_list_table_indents_variants(kb: KnowledgeBase) -> None:
+    procs = [kb.procedures["radiofrequency-ablation"], kb.procedures["genicular-radiofrequency-ablation"]]
+    out = text_of(render.list_table(procs, "2 procedures"), width=200)
+    assert "  Genicular radiofrequency" in out

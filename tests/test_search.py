@@ -1,0 +1,74 @@
+"""Resolution of queries on the small fixture knowledge base (the evaluation set runs on the real one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from painref.knowledge import load_uncached
+from painref.search import CONFIDENT, Index, max_edits
+from tests.conftest import FIXTURE_KB
+
+
+@pytest.fixture(scope="module")
+def index() -> Index:
+    return Index.for_entries(load_uncached(FIXTURE_KB))
+
+
+def best(index: Index, query: str) -> str | None:
+    hit = index.search(query).best
+    return hit.id if hit else None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Radiofrequency ablation", "radiofrequency-ablation"),
+        ("RADIOFREQUENCY ABLATION", "radiofrequency-ablation"),
+        ("radio frequency ablation", "radiofrequency-ablation"),
+        ("radio-frequency  ablation!", "radiofrequency-ablation"),
+        ("rfa", "radiofrequency-ablation"),
+        ("knee rfa", "genicular-radiofrequency-ablation"),
+        ("rfa knee", "genicular-radiofrequency-ablation"),
+        ("sciatca", "sciatica"),
+        ("scaitica", "sciatica"),
+        ("medial brnach block", "medial-branch-block"),
+        ("what is sciatica", "sciatica"),
+        ("ablation", "radiofrequency-ablation"),
+        ("Sciática", "sciatica"),
+    ],
+)
+def test_resolves(index: Index, query: str, expected: str) -> None:
+    assert best(index, query) == expected
+
+
+@pytest.mark.parametrize("query", ["pizza", "kubernetes", "qwxzvbn", "the", "it will rain tomorrow", "", "   ", "?!"])
+def test_nothing_confident(index: Index, query: str) -> None:
+    result = index.search(query)
+    assert result.matches == []
+    assert len(result.suggestions) <= 5
+
+
+def test_general_word_prefers_the_family_entry(index: Index) -> None:
+    result = index.search("rfa")
+    assert [h.id for h in result.matches][:1] == ["radiofrequency-ablation"]
+    assert result.matches[0].score == 100
+
+
+def test_scores_are_bounded_and_best_first(index: Index) -> None:
+    for query in ["rfa", "knee", "sciatica", "block", "facet arthritis"]:
+        hits = index.search(query).matches + index.search(query).suggestions
+        assert all(0 <= h.score <= 100 for h in hits)
+        confident = index.search(query).matches
+        assert [h.score for h in confident] == sorted((h.score for h in confident), reverse=True)
+        assert all(h.score >= CONFIDENT for h in confident)
+
+
+def test_short_words_need_exact_spelling() -> None:
+    assert max_edits("rfa") == 0
+    assert max_edits("knee") == 1
+    assert max_edits("sciatica") == 2
+
+
+def test_very_long_query_is_bounded(index: Index) -> None:
+    result = index.search("sciatica " * 20000)
+    assert result.query.startswith("sciatica")
