@@ -88,7 +88,6 @@ def command(name: str | None = None) -> Callable[[F], F]:
     return register
 
 
-
 def _store(data: Path | None) -> Store:
     from painref.store import open_store
 

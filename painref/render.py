@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -26,6 +26,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LABEL = "bold cyan"
 DIM = "dim"
 RISK_STYLE = {"low": "green", "intermediate": "yellow", "high": "bold red", "unclassified": "dim"}
+
+
+NARROW = 60  # below this many columns, tables become lists
+
+
+class Responsive:
+    """A renderable that picks its wide or narrow form from the width available."""
+
+    def __init__(self, wide: RenderableType, narrow: RenderableType, breakpoint: int = NARROW) -> None:
+        self.wide = wide
+        self.narrow = narrow
+        self.breakpoint = breakpoint
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.wide if options.max_width >= self.breakpoint else self.narrow
 
 
 def clean(value: str) -> str:
@@ -65,16 +80,30 @@ def imaging_text(proc: Procedure) -> str:
     return ", ".join(m if m != "ct" else "CT" for m in mods) or "none"
 
 
+def _duration(weeks: float) -> str:
+    if weeks < 0.15:
+        return "hours"
+    if weeks < 0.3:
+        return "1 day"
+    if weeks < 1:
+        return "days"
+    if weeks < 8:
+        return f"{weeks:g} wk"
+    if weeks < 100:
+        return f"{round(weeks / 4.33):g} mo"
+    return f"{round(weeks / 52):g} yr"
+
+
 def relief_short(proc: Procedure) -> str:
-    """The coded relief range in readable units, e.g. '26–104 wk'."""
+    """The coded relief range in readable units, e.g. '6 mo – 2 yr'."""
     if proc.relief_weeks is None:
         return "no figure"
     low, high = proc.relief_weeks
-
-    def fmt(w: float) -> str:
-        return f"{w:g}"
-
-    return f"{fmt(low)}+ wk" if high is None else f"{fmt(low)}–{fmt(high)} wk"
+    if high is None:
+        return f"{_duration(low)} or longer"
+    if _duration(low) == _duration(high):
+        return _duration(low)
+    return f"{_duration(low)} – {_duration(high)}"
 
 
 def risk_text(proc: Procedure) -> Text:
@@ -113,12 +142,27 @@ def procedure_card(kb: KnowledgeBase, proc: Procedure) -> Panel:
     return Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED)
 
 
-def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Table:
-    table = Table(title=plain(f"Procedures for {cond.name}"), box=box.SIMPLE_HEAD, expand=False)
-    table.add_column("Procedure", overflow="fold", ratio=3)
-    table.add_column("Role", overflow="fold")
-    table.add_column("Purpose", overflow="fold")
-    table.add_column("Imaging", overflow="fold")
+def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Responsive:
+    narrow = Text("\n").join(
+        Text.assemble(
+            plain(f"• {kb.procedures[link.id].name}", "bold"),
+            plain(
+                f"\n  {link.role} · {imaging_text(kb.procedures[link.id])} · {relief_short(kb.procedures[link.id])}",
+                DIM,
+            ),
+        )
+        for link in cond.procedures
+    )
+    title = plain(f"Procedures for {cond.name}", "italic")
+    return Responsive(_condition_procedures_wide(kb, cond), Group(title, narrow))
+
+
+def _condition_procedures_wide(kb: KnowledgeBase, cond: Condition) -> Table:
+    table = Table(title=plain(f"Procedures for {cond.name}"), box=box.SIMPLE_HEAD, expand=True)
+    table.add_column("Procedure", overflow="fold", ratio=5)
+    table.add_column("Role", overflow="fold", ratio=3)
+    table.add_column("Purpose", overflow="fold", ratio=3)
+    table.add_column("Imaging", overflow="fold", ratio=3)
     table.add_column("Typical relief", overflow="fold", ratio=3)
     for link in cond.procedures:
         proc = kb.procedures[link.id]
@@ -127,7 +171,7 @@ def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Table:
             plain(link.role),
             plain(proc.purpose),
             plain(imaging_text(proc)),
-            Text.assemble(plain(relief_short(proc)), plain(f"\n{proc.relief_text}", DIM)),
+            plain(relief_short(proc)),
         )
     return table
 
@@ -155,13 +199,13 @@ def entry_card(kb: KnowledgeBase, entry: Entry) -> RenderableType:
 
 
 def hits_table(hits: Sequence[Hit], title: str) -> Table:
-    table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("Name", overflow="fold")
-    table.add_column("Kind")
-    table.add_column("Score", justify="right")
-    table.add_column("Show with", overflow="fold", style=DIM)
+    table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
+    table.add_column("Name", overflow="fold", ratio=3)
+    table.add_column("Kind", overflow="fold", ratio=1)
+    table.add_column("Score", justify="right", ratio=1)
+    table.add_column("Id (for painref show)", overflow="fold", style=DIM, ratio=3)
     for hit in hits:
-        table.add_row(plain(hit.name), plain(hit.kind), plain(f"{hit.score:g}"), plain(f"painref show {hit.id}"))
+        table.add_row(plain(hit.name), plain(hit.kind), plain(f"{hit.score:g}"), plain(hit.id))
     return table
 
 

@@ -89,15 +89,17 @@ def test_duplicate_id_across_files(kb_dir: Path) -> None:
 
 
 def test_parent_cycle(kb_dir: Path) -> None:
-    replace(kb_dir / "procedures.yaml", "    aliases: [RFA, nerve burning]\n", "    aliases: [RFA, nerve burning]\n    parent: genicular-radiofrequency-ablation\n")
+    replace(
+        kb_dir / "procedures.yaml",
+        "    aliases: [RFA, nerve burning]\n",
+        "    aliases: [RFA, nerve burning]\n    parent: genicular-radiofrequency-ablation\n",
+    )
     assert any("loops" in p for p in problems_for(kb_dir))
 
 
 def test_python_object_tag_is_refused_and_not_run(kb_dir: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    (kb_dir / "glossary.yaml").write_text(
-        f"terms: !!python/object/apply:os.system ['touch {marker}']\n"
-    )
+    (kb_dir / "glossary.yaml").write_text(f"terms: !!python/object/apply:os.system ['touch {marker}']\n")
     [problem] = problems_for(kb_dir)
     assert "glossary.yaml:1" in problem and "not allowed" in problem
     assert not marker.exists()
@@ -142,9 +144,7 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_anchors_and_aliases_are_refused(kb_dir: Path) -> None:
-    bomb = "terms:\n" + "".join(
-        f"  - &a{i} [*a{i - 1}, *a{i - 1}]\n" if i else "  - &a0 [lol]\n" for i in range(30)
-    )
+    bomb = "terms:\n" + "".join(f"  - &a{i} [*a{i - 1}, *a{i - 1}]\n" if i else "  - &a0 [lol]\n" for i in range(30))
     (kb_dir / "glossary.yaml").write_text(bomb)
     [problem] = problems_for(kb_dir)
     assert "anchors and aliases" in problem

@@ -25,9 +25,18 @@ def text_of(renderable: RenderableType, width: int = 100) -> str:
 
 def test_procedure_card_shows_the_facts(kb: KnowledgeBase) -> None:
     out = text_of(render.procedure_card(kb, kb.procedures["radiofrequency-ablation"]))
-    for fact in ["Radiofrequency ablation", "fluoroscopy", "Six months to two years", "26–104 wk",
-                 "intermediate", "Medial branch block", "Facet joint arthritis (therapeutic)",
-                 "Genicular radiofrequency ablation", "How long will it last?", "003_0f73fea668c8ff44"]:
+    for fact in [
+        "Radiofrequency ablation",
+        "fluoroscopy",
+        "Six months to two years",
+        "6 mo – 2 yr",
+        "intermediate",
+        "Medial branch block",
+        "Facet joint arthritis (therapeutic)",
+        "Genicular radiofrequency ablation",
+        "How long will it last?",
+        "003_0f73fea668c8ff44",
+    ]:
         assert fact in out, fact
 
 
@@ -81,3 +90,9 @@ def test_list_table_indents_variants(kb: KnowledgeBase) -> None:
     procs = [kb.procedures["radiofrequency-ablation"], kb.procedures["genicular-radiofrequency-ablation"]]
     out = text_of(render.list_table(procs, "2 procedures"), width=200)
     assert "  Genicular radiofrequency" in out
+
+
+def test_relief_is_shown_in_readable_units(kb: KnowledgeBase) -> None:
+    assert render.relief_short(kb.procedures["radiofrequency-ablation"]) == "6 mo – 2 yr"
+    assert render.relief_short(kb.procedures["medial-branch-block"]) == "hours"
+    assert render.relief_short(kb.procedures["epidural-steroid-injection"]) == "2 wk – 6 mo"

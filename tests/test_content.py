@@ -1,0 +1,198 @@
+"""The shipped knowledge base: complete, linked, sourced, and checked against official ICD-10-CM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from painref.knowledge import builtin_data_dir, load_uncached
+from painref.model import KnowledgeBase
+from painref.search import Index
+
+SEEDS = {"000_7f3623f05c56e85c", "001_e91aa19b8059c247", "002_fc61ea7414d851aa", "003_0f73fea668c8ff44"}
+SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+ASRA_DOI = "10.1097/AAP.0000000000000700"
+
+# Every concept issue #3 names, by the words a user types, and the entry it must find.
+CONCEPTS = {
+    "epidural steroid injection": "epidural-steroid-injection",
+    "cervical epidural injection": "cervical-epidural-steroid-injection",
+    "transforaminal epidural steroid injection": "transforaminal-epidural-steroid-injection",
+    "interlaminar epidural steroid injection": "interlaminar-epidural-steroid-injection",
+    "selective nerve root block": "selective-nerve-root-block",
+    "facet joint injection": "facet-joint-injection",
+    "lumbar facet injection": "lumbar-facet-injection",
+    "medial branch block": "medial-branch-block",
+    "radiofrequency ablation": "radiofrequency-ablation",
+    "radiofrequency medial branch neurotomy": "radiofrequency-medial-branch-neurotomy",
+    "cervical radiofrequency ablation": "cervical-radiofrequency-ablation",
+    "lumbar radiofrequency ablation": "lumbar-radiofrequency-ablation",
+    "genicular radiofrequency ablation": "genicular-radiofrequency-ablation",
+    "hip radiofrequency ablation": "hip-radiofrequency-ablation",
+    "sacroiliac radiofrequency ablation": "sacroiliac-radiofrequency-ablation",
+    "pulsed radiofrequency": "pulsed-radiofrequency-peripheral-nerve",
+    "sacroiliac joint injection": "sacroiliac-joint-injection",
+    "sacroiliac joint fusion": "sacroiliac-joint-fusion",
+    "joint injection": "joint-injection",
+    "knee joint injection": "knee-joint-injection",
+    "hip joint injection": "hip-joint-injection",
+    "shoulder joint injection": "shoulder-joint-injection",
+    "ultrasound guided hip joint injection": "ultrasound-guided-hip-joint-injection",
+    "hyaluronic acid injection": "hyaluronic-acid-injection",
+    "trigger point injection": "trigger-point-injection",
+    "nerve block": "nerve-block",
+    "diagnostic nerve block": "diagnostic-nerve-block",
+    "therapeutic nerve block": "therapeutic-nerve-block",
+    "occipital nerve block": "occipital-nerve-block",
+    "stellate ganglion block": "stellate-ganglion-block",
+    "lumbar sympathetic block": "lumbar-sympathetic-block",
+    "intercostal nerve block": "intercostal-nerve-block",
+    "genicular nerve block": "genicular-nerve-block",
+    "suprascapular nerve block": "suprascapular-nerve-block",
+    "ultrasound guided peripheral nerve injection": "ultrasound-guided-peripheral-nerve-injection",
+    "ultrasound guided piriformis injection": "ultrasound-guided-piriformis-injection",
+    "spinal cord stimulation": "spinal-cord-stimulation",
+    "spinal cord stimulator trial": "spinal-cord-stimulator-trial",
+    "spinal cord stimulator implant": "spinal-cord-stimulator-implant",
+    "peripheral nerve stimulation": "peripheral-nerve-stimulation",
+    "percutaneous electrical nerve stimulation": "percutaneous-electrical-nerve-stimulation",
+    "intrathecal pain pump": "intrathecal-pain-pump",
+    "kyphoplasty": "kyphoplasty",
+    "vertebroplasty": "vertebroplasty",
+    "botox for chronic migraine": "botox-chronic-migraine",
+    "infrared therapy": "infrared-therapy",
+    "platelet rich plasma injection": "platelet-rich-plasma-injection",
+    "stem cell injection": "stem-cell-injection",
+    "prolotherapy": "prolotherapy",
+    "discography": "discography",
+    "intradiscal injection": "intradiscal-injection",
+    "chemonucleolysis": "chemonucleolysis",
+    "nucleoplasty": "nucleoplasty",
+    "endoscopic lumbar discectomy": "endoscopic-lumbar-discectomy",
+    "minimally invasive lumbar discectomy": "endoscopic-lumbar-discectomy",
+    "facet joint synovial cyst aspiration": "facet-synovial-cyst-aspiration",
+    "sciatica": "sciatica",
+    "lumbar radiculopathy": "lumbar-radiculopathy",
+    "cervical radiculopathy": "cervical-radiculopathy",
+    "pinched nerve": "pinched-nerve",
+    "herniated disc": "herniated-disc",
+    "bulging disc": "bulging-disc",
+    "disc protrusion": "disc-protrusion",
+    "disc extrusion": "disc-extrusion",
+    "annular tear": "annular-tear",
+    "degenerative disc disease": "degenerative-disc-disease",
+    "discogenic pain": "degenerative-disc-disease",
+    "spinal stenosis": "spinal-stenosis",
+    "spondylolisthesis": "spondylolisthesis",
+    "spondylosis": "spondylosis",
+    "facet joint arthritis": "facet-joint-arthritis",
+    "sacroiliac joint dysfunction": "sacroiliac-joint-dysfunction",
+    "failed back surgery syndrome": "failed-back-surgery-syndrome",
+    "complex regional pain syndrome": "complex-regional-pain-syndrome",
+    "reflex sympathetic dystrophy": "complex-regional-pain-syndrome",
+    "occipital neuralgia": "occipital-neuralgia",
+    "cervicogenic headache": "cervicogenic-headache",
+    "chronic migraine": "chronic-migraine",
+    "whiplash": "whiplash",
+    "vertebral compression fracture": "vertebral-compression-fracture",
+    "knee osteoarthritis": "knee-osteoarthritis",
+    "hip osteoarthritis": "hip-osteoarthritis",
+    "shoulder osteoarthritis": "shoulder-osteoarthritis",
+    "peripheral nerve injury": "peripheral-nerve-injury",
+    "postherpetic neuralgia": "postherpetic-neuralgia",
+    "chest wall pain": "chest-wall-pain",
+    "painful diabetic neuropathy": "painful-diabetic-neuropathy",
+    "piriformis syndrome": "piriformis-syndrome",
+    "myofascial pain": "myofascial-pain",
+    "fibromyalgia": "fibromyalgia",
+    "chronic neck pain": "chronic-neck-pain",
+    "chronic low back pain": "chronic-low-back-pain",
+    "chronic facial pain": "chronic-facial-pain",
+    "cancer pain": "cancer-pain",
+    "ptsd": "post-traumatic-stress-disorder",
+}
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_uncached(builtin_data_dir())
+
+
+def test_size(kb: KnowledgeBase) -> None:
+    assert len(kb.procedures) >= 40
+    assert len(kb.conditions) >= 35
+    assert len(kb.terms) >= 30
+    assert {"candidacy", "expectations", "care-team", "questions"} <= set(kb.guide)
+
+
+@pytest.mark.parametrize(("query", "expected"), sorted(CONCEPTS.items()))
+def test_every_concept_is_found_under_its_own_name(kb: KnowledgeBase, query: str, expected: str) -> None:
+    index = Index.for_entries(kb)
+    best = index.search(query).best
+    assert best is not None and best.id == expected, (query, best)
+
+
+def test_links_both_ways(kb: KnowledgeBase) -> None:
+    for proc in kb.procedures.values():
+        assert proc.treats, f"{proc.id} treats no condition"
+        for link in proc.treats:
+            assert proc.id in {x.id for x in kb.conditions[link.id].procedures}
+    for cond in kb.conditions.values():
+        assert cond.procedures, f"{cond.id} links no procedure"
+        for link in cond.procedures:
+            assert cond.id in {x.id for x in kb.procedures[link.id].treats}
+
+
+def test_every_procedure_has_a_bleeding_risk_from_the_asra_guideline(kb: KnowledgeBase) -> None:
+    for proc in kb.procedures.values():
+        assert proc.bleeding_risk in {"low", "intermediate", "high", "unclassified"}
+        assert any(s.doi == ASRA_DOI for s in proc.sources), proc.id
+    high = {p.id for p in kb.procedures.values() if p.bleeding_risk == "high"}
+    assert {"kyphoplasty", "vertebroplasty", "spinal-cord-stimulator-implant", "intrathecal-pain-pump"} <= high
+    assert kb.procedures["trigger-point-injection"].bleeding_risk == "low"
+    assert kb.procedures["interlaminar-epidural-steroid-injection"].bleeding_risk == "intermediate"
+
+
+def test_procedures_are_complete(kb: KnowledgeBase) -> None:
+    for proc in kb.procedures.values():
+        assert len(proc.questions) >= 3, proc.id
+        assert proc.modalities, proc.id
+        if proc.relief_weeks is None:
+            assert proc.relief_text, proc.id
+
+
+def test_sources_are_seeds_or_full_citations(kb: KnowledgeBase) -> None:
+    if SEED_DIR.is_dir():
+        assert {p.stem for p in SEED_DIR.glob("*.txt")} == SEEDS
+    everything = [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values(), *kb.guide.values()]
+    for entry in everything:
+        assert entry.sources
+        for source in entry.sources:
+            if source.seed:
+                assert source.seed in SEEDS, (entry.id, source.seed)
+            else:
+                assert source.title and source.publisher and source.year and (source.doi or source.url), entry.id
+    assert any(s.seed for e in everything for s in e.sources)
+
+
+def test_icd10_codes_exist_with_official_descriptions(kb: KnowledgeBase) -> None:
+    import simple_icd_10_cm as icd
+
+    for cond in kb.conditions.values():
+        assert cond.icd10, cond.id
+        for code in cond.icd10:
+            assert icd.is_valid_item(code.code), (cond.id, code.code)
+            assert icd.get_description(code.code) == code.description, (cond.id, code.code)
+
+
+def test_seed_facts_are_carried(kb: KnowledgeBase) -> None:
+    """A few of the documents' numbers, where a trainee would look for them."""
+    neurotomy = kb.procedures["radiofrequency-medial-branch-neurotomy"].relief_text
+    assert "9 to 12 months" in neurotomy
+    assert "six months to two years" in kb.procedures["radiofrequency-ablation"].relief_text.lower()
+    botox = kb.procedures["botox-chronic-migraine"]
+    assert "15" in botox.summary + botox.relief_text and "twelve weeks" in (botox.summary + botox.relief_text).lower()
+    assert "9 million" in kb.procedures["epidural-steroid-injection"].summary
+    candidacy = " ".join(kb.guide["candidacy"].items).lower()
+    assert "three months" in candidacy
