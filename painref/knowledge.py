@@ -49,7 +49,7 @@ PLACEHOLDER = re.compile(r"^\s*(tbd|todo|tba|n/?a|\?+|-+|none|null|xxx+)\s*\.?$"
 ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
 
 # A knowledge-base file larger than this is refused before parsing.
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024 * 1024
 # Documents nested deeper than this are refused (the schema needs 4 levels).
 MAX_DEPTH = 12
 
@@ -106,7 +106,10 @@ def parse_yaml(text: str, file: str) -> Any:
         # Anchors and aliases are refused outright: the schema never needs them
         # and they are how "billion laughs" documents grow without bound.
         depth = 0
-        for event in yaml.parse(text, Loader=loader_cls):
+        # The event scan costs a third of a parse, so it runs only when an anchor, an
+        # alias or flow nesting (which can crash libyaml's composer when deep) is possible.
+        suspicious = any(c in text for c in "&*[{")
+        for event in yaml.parse(text, Loader=loader_cls) if suspicious else ():
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise DataError(
                     [Problem(file, "anchors and aliases (&name, *name) are not allowed", line=_line(event))]
@@ -143,29 +146,36 @@ def _line(node: Any) -> int | None:
     return int(mark.line) + 1 if mark is not None else None
 
 
-def locate(text: str, top_key: str, index: int | None, field: str | None) -> int | None:
-    """The 1-based line of an entry's field (or the entry, or the top key)."""
+def line_finder(text: str, top_key: str) -> Callable[[int | None, str | None], int | None]:
+    """A function giving the 1-based line of an entry's field (or the entry, or the top key).
+
+    The document is composed once, only when there is something to locate.
+    """
     import yaml
 
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
-        return None
-    if not isinstance(root, yaml.MappingNode):
-        return _line(root)
-    for key, value in root.value:
-        if key.value != top_key:
-            continue
-        if index is None or not isinstance(value, yaml.SequenceNode) or index >= len(value.value):
-            return _line(key)
-        item = value.value[index]
-        if field and isinstance(item, yaml.MappingNode):
-            head = field.split(".")[0].split("[")[0]
-            for fkey, _fvalue in item.value:
-                if fkey.value == head:
-                    return _line(fkey)
-        return _line(item)
-    return 1
+        root = None
+
+    def find(index: int | None, field: str | None) -> int | None:
+        if not isinstance(root, yaml.MappingNode):
+            return _line(root) if root is not None else None
+        for key, value in root.value:
+            if key.value != top_key:
+                continue
+            if index is None or not isinstance(value, yaml.SequenceNode) or index >= len(value.value):
+                return _line(key)
+            item = value.value[index]
+            if field and isinstance(item, yaml.MappingNode):
+                head = field.split(".")[0].split("[")[0]
+                for fkey, _fvalue in item.value:
+                    if fkey.value == head:
+                        return _line(fkey)
+            return _line(item)
+        return 1
+
+    return find
 
 
 # ---------------------------------------------------------------- validation
@@ -510,7 +520,8 @@ def parse_file(path: Path, top_key: str, problems: list[Problem]) -> list[Any]:
         records.append(BUILDERS[top_key](checker))
         paths.extend(checker.paths)
     if own:
-        lines = {id(p): locate(text, top_key, i, f) for p, i, f in paths}
+        find = line_finder(text, top_key)
+        lines = {id(p): find(i, f) for p, i, f in paths}
         for problem in own:
             line = lines.get(id(problem), problem.line)
             problems.append(
