@@ -48,7 +48,7 @@ def measure(
     """Median wall time and median peak memory per case, running the cases in alternation."""
     times: dict[str, list[float]] = {name: [] for name in cases}
     mems: dict[str, list[float]] = {name: [] for name in cases}
-    for name, (argv, prepare) in cases.items():  # warm-up, not counted
+    for argv, prepare in cases.values():  # warm-up, not counted
         if prepare:
             prepare()
         run_once(argv, env)
