@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         floor = [python, "-c", "import typer, rich.console, rich.table"]
 
         # A copy of the built-in knowledge base whose files we can touch.
-        import painref.knowledge as knowledge
+        import painref.paths as knowledge
 
         edited = work / "edited"
         shutil.copytree(knowledge.builtin_data_dir(), edited, ignore=shutil.ignore_patterns("*.md"))

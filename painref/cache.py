@@ -9,11 +9,9 @@ PAINREF_NO_CACHE=1 to bypass it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -22,22 +20,24 @@ from painref import __version__
 
 T = TypeVar("T")
 FORMAT = 1
+DATA_FILES = ("procedures.yaml", "conditions.yaml", "glossary.yaml", "guide.yaml")
 
 
 def cache_dir() -> Path:
     override = os.environ.get("PAINREF_CACHE_DIR")
     if override:
         return Path(override)
+    if sys.platform.startswith("linux"):
+        # platformdirs' rule for Linux, without its import cost on every lookup.
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "painref"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("painref", appauthor=False))
 
 
 def _key(data_dir: Path) -> tuple[object, ...]:
-    from painref.knowledge import FILES
-
     stats: list[tuple[str, int, int]] = []
-    for name in FILES:
+    for name in DATA_FILES:
         try:
             st = (data_dir / name).stat()
         except OSError:
@@ -47,8 +47,11 @@ def _key(data_dir: Path) -> tuple[object, ...]:
 
 
 def _path_for(data_dir: Path) -> Path:
-    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / f"kb-{digest}.pickle"
+    # The name only spreads directories over files; the key inside decides freshness.
+    import zlib
+
+    digest = zlib.crc32(str(data_dir.resolve()).encode())
+    return cache_dir() / f"kb-{digest:08x}.pickle"
 
 
 def cached(data_dir: Path, build: Callable[[Path], T]) -> T:
@@ -73,6 +76,8 @@ def _write(path: Path, payload: object) -> None:
     """Write atomically; a cache that cannot be written is not an error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:

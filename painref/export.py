@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from painref.model import Condition, Entry, GuideSection, KnowledgeBase, Procedure, Term
-from painref.pathway import build as build_pathway
 from painref.search import Hit, Result
 
 
@@ -113,6 +112,8 @@ def dumps(value: Any) -> str:
 
 
 def pathway_record(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
+    from painref.pathway import build as build_pathway
+
     return {
         "entry": {"kind": entry.kind, "id": entry.id, "name": entry.name},
         "steps": [

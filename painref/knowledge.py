@@ -8,13 +8,12 @@ file, the line, the entry and the field.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from painref.errors import DataError, PainrefError, Problem
+from painref.errors import DataError, Problem
 from painref.model import (
     BLEEDING_RISKS,
     CATEGORIES,
@@ -32,7 +31,10 @@ from painref.model import (
     Source,
     Term,
 )
+from painref.paths import builtin_data_dir, resolve_data_dir
 from painref.text import squash
+
+__all__ = ["builtin_data_dir", "load_uncached", "parse_file", "resolve_data_dir"]
 
 # file name -> top-level key; the first two are required in a data directory.
 FILES = {
@@ -52,30 +54,6 @@ ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
 MAX_FILE_BYTES = 256 * 1024 * 1024
 # Documents nested deeper than this are refused (the schema needs 4 levels).
 MAX_DEPTH = 12
-
-
-def builtin_data_dir() -> Path:
-    """The knowledge base shipped with painref.
-
-    In a wheel it sits inside the package (painref/data); in a source checkout
-    it is the repository's data/ directory.
-    """
-    here = Path(__file__).resolve().parent
-    packaged = here / "data"
-    return packaged if (packaged / "procedures.yaml").is_file() else here.parent / "data"
-
-
-def resolve_data_dir(data: str | os.PathLike[str] | None) -> Path:
-    """--data wins, then $PAINREF_DATA, then the built-in knowledge base."""
-    chosen = data if data not in (None, "") else os.environ.get("PAINREF_DATA") or None
-    if chosen is None:
-        return builtin_data_dir()
-    path = Path(chosen).expanduser()
-    if not path.exists():
-        raise PainrefError(f"data directory not found: {path}", hint="--data and PAINREF_DATA name a directory")
-    if not path.is_dir():
-        raise PainrefError(f"not a directory: {path}", hint="--data and PAINREF_DATA name a directory")
-    return path
 
 
 # ---------------------------------------------------------------- parsing

@@ -43,7 +43,7 @@ REGIONS = (
 GUIDE_SECTIONS = ("candidacy", "expectations", "care-team", "questions")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Source:
     """A seed document (``seed`` set) or a full citation (``title`` etc. set)."""
 
@@ -71,7 +71,7 @@ class Source:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Link:
     """A condition-procedure link with the procedure's role for that condition."""
 
@@ -79,13 +79,13 @@ class Link:
     role: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IcdCode:
     code: str
     description: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Procedure:
     id: str
     name: str
@@ -126,7 +126,7 @@ class Procedure:
         return self.relief_weeks[1] if self.relief_weeks else None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Condition:
     id: str
     name: str
@@ -142,7 +142,7 @@ class Condition:
     kind: Kind = "condition"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Term:
     id: str
     term: str
@@ -151,7 +151,7 @@ class Term:
     sources: tuple[Source, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class GuideSection:
     id: str
     title: str
@@ -162,7 +162,7 @@ class GuideSection:
 Entry = Procedure | Condition
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class KnowledgeBase:
     procedures: dict[str, Procedure]
     conditions: dict[str, Condition]

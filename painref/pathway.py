@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from painref.model import Condition, Entry, KnowledgeBase, Procedure
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Step:
     title: str
     notes: list[str] = field(default_factory=list)

@@ -6,7 +6,6 @@ markup in it is shown as typed and control characters never reach the terminal.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from rich import box
@@ -19,9 +18,7 @@ from rich.tree import Tree
 from painref.model import Condition, Entry, KnowledgeBase, Procedure, Source, Term
 from painref.pathway import Step
 from painref.search import Hit
-
-# C0/C1 control characters (ESC included) other than tab and newline.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from painref.text import clean
 
 LABEL = "bold cyan"
 DIM = "dim"
@@ -41,11 +38,6 @@ class Responsive:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.wide if options.max_width >= self.breakpoint else self.narrow
-
-
-def clean(value: str) -> str:
-    """Text with control characters (and so ANSI escape sequences) removed."""
-    return _CONTROL.sub("", value)
 
 
 def plain(value: str, style: str = "") -> Text:

@@ -105,7 +105,7 @@ def max_edits(word: str) -> int:
     return 0 if n <= 3 else 1 if n <= 7 else 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Hit:
     kind: EntryKind
     id: str
@@ -115,7 +115,7 @@ class Hit:
     matched: str  # the name or alias that matched best
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Result:
     query: str
     matches: list[Hit] = field(default_factory=list)
@@ -126,7 +126,7 @@ class Result:
         return self.matches[0] if self.matches else None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class _Name:
     entry: int  # index into Index.entries
     text: str

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from painref import cache
-from painref.knowledge import load_uncached, resolve_data_dir
 from painref.model import KnowledgeBase
+from painref.paths import resolve_data_dir
 from painref.search import Index
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Store:
     kb: KnowledgeBase
     entries: Index
@@ -20,6 +20,8 @@ class Store:
 
 
 def _build(data_dir: Path) -> Store:
+    from painref.knowledge import load_uncached  # YAML and validation only on a cache miss
+
     kb = load_uncached(data_dir)
     return Store(kb, Index.for_entries(kb), Index.for_terms(kb))
 

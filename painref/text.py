@@ -6,6 +6,13 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# C0/C1 control characters (ESC included) other than tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(value: str) -> str:
+    """Text with control characters (and so ANSI escape sequences) removed."""
+    return _CONTROL.sub("", value)
 
 
 def normalize(text: str) -> str:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from painref.knowledge import builtin_data_dir, load_uncached
+from painref.knowledge import load_uncached
 from painref.model import KnowledgeBase
+from painref.paths import builtin_data_dir
 from painref.search import Index
 
 SEEDS = {"000_7f3623f05c56e85c", "001_e91aa19b8059c247", "002_fc61ea7414d851aa", "003_0f73fea668c8ff44"}

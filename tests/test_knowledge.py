@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from painref.errors import DataError, PainrefError
-from painref.knowledge import load_uncached, resolve_data_dir
+from painref.knowledge import load_uncached
+from painref.paths import resolve_data_dir
 from tests.conftest import FIXTURE_KB
 
 

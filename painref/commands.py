@@ -1,0 +1,290 @@
+"""What each command does, as plain functions: arguments in, output written, exit code out.
+
+No command-line framework here: the Typer app (cli.py) and the fast dispatcher
+(main.py) both call these. Expected failures are raised as PainrefError and
+reported by the caller. Rich is imported only when a table is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from painref.errors import NotFound, PainrefError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from painref.model import Entry, Procedure
+    from painref.search import Hit
+    from painref.store import Store
+
+DataDir = str | os.PathLike[str] | None
+LIST_HINT = "try 'painref list procedures' or 'painref list conditions'"
+
+
+def _store(data: DataDir) -> Store:
+    from painref.store import open_store
+
+    return open_store(data)
+
+
+def _print(renderable: RenderableType) -> None:
+    from rich.console import Console
+
+    Console().print(renderable)
+
+
+def _print_json(value: Any) -> None:
+    from painref.export import dumps
+
+    sys.stdout.write(dumps(value) + "\n")
+
+
+def _query(words: list[str]) -> str:
+    return " ".join(words).strip()
+
+
+def _names_hint(hits: list[Hit]) -> str | None:
+    if not hits:
+        return None
+    return "did you mean: " + ", ".join(h.name for h in hits[:5]) + "?"
+
+
+def resolve(store: Store, words: list[str]) -> Entry:
+    """The single entry a query names, or NotFound with suggestions."""
+    query = _query(words)
+    result = store.entries.search(query)
+    if result.best is None:
+        raise NotFound(
+            f"no entry matches {query!r}" if query else "empty query",
+            suggestions=[h.name for h in result.suggestions],
+            hint=_names_hint(result.suggestions) or LIST_HINT,
+        )
+    entry = store.kb.entry(result.best.id)
+    assert entry is not None
+    return entry
+
+
+def resolve_procedure(store: Store, arg: str) -> Procedure:
+    from painref.model import Procedure
+
+    entry = resolve(store, [arg])
+    if not isinstance(entry, Procedure):
+        procs = [store.kb.name_of(link.id) for link in entry.procedures][:5]
+        raise PainrefError(
+            f"{arg!r} is a condition ({entry.name}), not a procedure; compare takes procedures",
+            hint="procedures for it: " + ", ".join(procs) if procs else None,
+        )
+    return entry
+
+
+# ---------------------------------------------------------------- commands
+
+
+def lookup(query: list[str], json: bool = False, data: DataDir = None) -> int:
+    store = _store(data)
+    result = store.entries.search(_query(query))
+    if json:
+        from painref.export import lookup_record
+
+        _print_json(lookup_record(result))
+        return 0 if result.best else 1
+    if result.best is None:
+        raise NotFound(f"no confident match for {result.query!r}", hint=_names_hint(result.suggestions) or LIST_HINT)
+    from rich.console import Group
+
+    from painref import render
+
+    entry = store.kb.entry(result.best.id)
+    assert entry is not None
+    parts: list[RenderableType] = [render.entry_card(store.kb, entry)]
+    others = result.matches[1:] + result.suggestions[: max(0, 3 - len(result.matches[1:]))]
+    if others:
+        parts.append(render.hits_table(others, "Other close matches"))
+    _print(Group(*parts))
+    return 0
+
+
+def show(name: list[str], json: bool = False, data: DataDir = None) -> int:
+    store = _store(data)
+    entry = resolve(store, name)
+    if json:
+        from painref.export import entry_record
+
+        _print_json(entry_record(store.kb, entry))
+        return 0
+    from painref import render
+
+    _print(render.entry_card(store.kb, entry))
+    return 0
+
+
+def compare(names: list[str], json: bool = False, data: DataDir = None) -> int:
+    if len(names) < 2:
+        raise PainrefError("compare needs at least two procedures", hint="e.g. painref compare rfa epidural")
+    store = _store(data)
+    procs = [resolve_procedure(store, arg) for arg in names]
+    if json:
+        from painref.export import procedure_record
+
+        _print_json({"procedures": [procedure_record(store.kb, p) for p in procs]})
+        return 0
+    from painref import render
+
+    _print(render.compare_table(store.kb, procs))
+    return 0
+
+
+def family_order(store: Store) -> list[Procedure]:
+    """Procedures alphabetically, each family's variants right under their general entry."""
+    procs = store.kb.procedures
+    out: list[Procedure] = []
+
+    def visit(proc: Procedure) -> None:
+        out.append(proc)
+        for child in sorted((procs[v] for v in proc.variants), key=lambda p: p.name.lower()):
+            visit(child)
+
+    for proc in sorted((p for p in procs.values() if not p.parent), key=lambda p: p.name.lower()):
+        visit(proc)
+    return out
+
+
+def list_entries(
+    kind: str, category: str | None = None, region: str | None = None, json: bool = False, data: DataDir = None
+) -> int:
+    from painref.model import CATEGORIES, REGIONS
+
+    store = _store(data)
+    entries: list[Entry]
+    if kind == "procedures":
+        if region:
+            raise PainrefError("--region filters conditions", hint="use --category with procedures")
+        if category and category not in CATEGORIES:
+            raise PainrefError(f"unknown category {category!r}", hint="categories: " + ", ".join(CATEGORIES))
+        entries = [p for p in family_order(store) if not category or p.category == category]
+    else:
+        if category:
+            raise PainrefError("--category filters procedures", hint="use --region with conditions")
+        if region and region not in REGIONS:
+            raise PainrefError(f"unknown region {region!r}", hint="regions: " + ", ".join(REGIONS))
+        entries = sorted(
+            (c for c in store.kb.conditions.values() if not region or c.region == region),
+            key=lambda c: c.name.lower(),
+        )
+    if json:
+        from painref.export import list_record
+
+        _print_json([list_record(e) for e in entries])
+    else:
+        from painref import render
+
+        _print(render.list_table(entries, f"{len(entries)} {kind}"))
+    return 0 if entries else 1
+
+
+def questions(name: list[str], json: bool = False, data: DataDir = None) -> int:
+    store = _store(data)
+    entry = resolve(store, name)
+    general = store.kb.guide.get("questions")
+    if json:
+        _print_json(
+            {
+                "entry": {"kind": entry.kind, "id": entry.id, "name": entry.name},
+                "questions": list(entry.questions),
+                "general": list(general.items) if general else [],
+            }
+        )
+        return 0
+    from painref import render
+
+    _print(render.questions_view(store.kb, entry))
+    return 0
+
+
+def pathway(name: list[str], json: bool = False, data: DataDir = None) -> int:
+    store = _store(data)
+    entry = resolve(store, name)
+    if json:
+        from painref.export import pathway_record
+
+        _print_json(pathway_record(store.kb, entry))
+        return 0
+    from painref import render
+    from painref.pathway import build
+
+    _print(render.pathway_tree(build(store.kb, entry), entry.name))
+    return 0
+
+
+def define(term: list[str], json: bool = False, data: DataDir = None) -> int:
+    store = _store(data)
+    result = store.terms.search(_query(term))
+    if result.best is None:
+        raise NotFound(
+            f"no glossary term matches {result.query!r}",
+            hint=_names_hint(result.suggestions) or "the glossary covers terms used on the cards",
+        )
+    found = store.kb.terms[result.best.id]
+    if json:
+        from painref.export import term_record
+
+        _print_json(term_record(found))
+        return 0
+    from painref import render
+
+    _print(render.term_card(found))
+    return 0
+
+
+def guide(json: bool = False, data: DataDir = None) -> int:
+    store = _store(data)
+    if not store.kb.guide:
+        raise NotFound("this knowledge base has no guide.yaml")
+    if json:
+        from painref.export import section_record
+
+        _print_json({"sections": [section_record(s) for s in store.kb.guide.values()]})
+        return 0
+    from painref import render
+
+    _print(render.guide_view(store.kb))
+    return 0
+
+
+def validate(directory: Path | None = None, json: bool = False, data: DataDir = None) -> int:
+    from painref.errors import DataError
+    from painref.knowledge import load_uncached
+    from painref.paths import resolve_data_dir
+
+    where = resolve_data_dir(directory or data)
+    try:
+        kb = load_uncached(where)
+        problems: list[str] = []
+    except DataError as exc:
+        problems = [str(p) for p in exc.problems]
+    if json:
+        _print_json({"directory": str(where), "ok": not problems, "problems": problems})
+    elif problems:
+        for line in problems:
+            sys.stderr.write(f"{line}\n")
+        sys.stderr.write(f"painref: {len(problems)} problem(s) in {where}\n")
+    else:
+        sys.stdout.write(
+            f"ok: {where}: {len(kb.procedures)} procedures, {len(kb.conditions)} conditions, "
+            f"{len(kb.terms)} glossary terms, {len(kb.guide)} guide sections\n"
+        )
+    return 2 if problems else 0
+
+
+def report(exc: PainrefError) -> int:
+    """Write an expected failure as one line (and a hint) to stderr; return its exit code."""
+    from painref.text import clean
+
+    sys.stderr.write(f"painref: {clean(exc.message)}\n")
+    if exc.hint:
+        sys.stderr.write(f"hint: {clean(exc.hint)}\n")
+    return exc.exit_code
