@@ -1,26 +1,38 @@
-"""A compiled cache of the validated knowledge base, one file per data directory.
+"""The compiled cache: one file per data directory, read lazily.
 
-The cache is keyed on painref's version, Python's version and each data file's
-path, size and modification time (in nanoseconds): any edit rebuilds it. It is
-written atomically (temporary file, then rename) and ignored when unreadable,
-corrupt or written by another version. Set PAINREF_CACHE_DIR to move it, or
-PAINREF_NO_CACHE=1 to bypass it.
+Layout: an 8-byte header length, a pickled header, then one pickled record per
+entry. The header holds the freshness key, the search indexes, every entry's
+name and each record's offset, so a lookup unpickles the header and only the
+records it prints, whatever the size of the knowledge base.
+
+The key is painref's version, the cache format, Python's version, the data
+directory and each data file's size and modification time (in nanoseconds):
+any edit rebuilds the cache. It is written atomically (temporary file, fsync,
+rename); a reader keeps its file open, so a concurrent rebuild never mixes two
+versions. A missing, corrupt or foreign cache is rebuilt. PAINREF_CACHE_DIR
+moves it; PAINREF_NO_CACHE=1 bypasses it.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, Any, TypeVar
 
 from painref import __version__
 
 T = TypeVar("T")
-FORMAT = 1
+FORMAT = 2
 DATA_FILES = ("procedures.yaml", "conditions.yaml", "glossary.yaml", "guide.yaml")
+_LENGTH = struct.Struct("<Q")
+
+
+def enabled() -> bool:
+    return not os.environ.get("PAINREF_NO_CACHE")
 
 
 def cache_dir() -> Path:
@@ -35,7 +47,7 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("painref", appauthor=False))
 
 
-def _key(data_dir: Path) -> tuple[object, ...]:
+def key_for(data_dir: Path) -> tuple[object, ...]:
     stats: list[tuple[str, int, int]] = []
     for name in DATA_FILES:
         try:
@@ -46,45 +58,102 @@ def _key(data_dir: Path) -> tuple[object, ...]:
     return (FORMAT, __version__, sys.version_info[:2], str(data_dir.resolve()), tuple(stats))
 
 
-def _path_for(data_dir: Path) -> Path:
+def path_for(data_dir: Path) -> Path:
     # The name only spreads directories over files; the key inside decides freshness.
     import zlib
 
     digest = zlib.crc32(str(data_dir.resolve()).encode())
-    return cache_dir() / f"kb-{digest:08x}.pickle"
+    return cache_dir() / f"kb-{digest:08x}.cache"
 
 
-def cached(data_dir: Path, build: Callable[[Path], T]) -> T:
-    """build(data_dir), or its cached result when the data files are unchanged."""
-    if os.environ.get("PAINREF_NO_CACHE"):
-        return build(data_dir)
-    key = _key(data_dir)
-    path = _path_for(data_dir)
+class Records(Mapping[str, T]):
+    """Entries by id, unpickled from the open cache file on first use."""
+
+    def __init__(self, fh: IO[bytes], offsets: dict[str, tuple[int, int]]) -> None:
+        self._fh = fh
+        self._offsets = offsets
+        self._loaded: dict[str, T] = {}
+
+    def __getitem__(self, key: str) -> T:
+        found = self._loaded.get(key)
+        if found is None:
+            start, length = self._offsets[key]
+            self._fh.seek(start)
+            found = pickle.loads(self._fh.read(length))
+            self._loaded[key] = found
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._offsets
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+
+def read(data_dir: Path) -> tuple[dict[str, Any], IO[bytes]] | None:
+    """The header and the open file of a fresh cache, or None."""
     try:
-        with path.open("rb") as fh:
-            stored_key, value = pickle.load(fh)
-        if stored_key == key:
-            return value  # type: ignore[no-any-return]
+        fh = path_for(data_dir).open("rb")
+    except OSError:
+        return None
+    try:
+        (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
+        header = pickle.loads(fh.read(length))
+        if isinstance(header, dict) and header.get("key") == key_for(data_dir):
+            return header, fh
     except Exception:
         pass
-    value = build(data_dir)
-    _write(path, (key, value))
-    return value
+    fh.close()
+    return None
 
 
-def _write(path: Path, payload: object) -> None:
-    """Write atomically; a cache that cannot be written is not an error."""
+def write(data_dir: Path, header: dict[str, Any], records: dict[str, object]) -> None:
+    """Write header and records atomically; a cache that cannot be written is not an error.
+
+    `header` gains "key" and "offsets" (id -> (start, length) in the file).
+    """
+    blobs = [(ident, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)) for ident, record in records.items()]
+    offsets: dict[str, tuple[int, int]] = {}
+    # Offsets depend on the header's length, which depends on the offsets: pickle
+    # the header with relative offsets and shift them on reading instead.
+    position = 0
+    for ident, blob in blobs:
+        offsets[ident] = (position, len(blob))
+        position += len(blob)
+    head = pickle.dumps({**header, "key": key_for(data_dir), "offsets": offsets}, protocol=pickle.HIGHEST_PROTOCOL)
+    path = path_for(data_dir)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         import tempfile
 
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(_LENGTH.pack(len(head)))
+                fh.write(head)
+                for _ident, blob in blobs:
+                    fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError:
         pass
+
+
+def records_of(fh: IO[bytes], header: dict[str, Any], ids: list[str]) -> Records[Any]:
+    """A lazy mapping over the given ids' records in an open cache file."""
+    base = _LENGTH.size + _header_length(fh)
+    offsets = header["offsets"]
+    return Records(fh, {i: (base + offsets[i][0], offsets[i][1]) for i in ids})
+
+
+def _header_length(fh: IO[bytes]) -> int:
+    fh.seek(0)
+    (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
+    return int(length)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -162,20 +163,38 @@ class GuideSection:
 Entry = Procedure | Condition
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class KnowledgeBase:
-    procedures: dict[str, Procedure]
-    conditions: dict[str, Condition]
-    terms: dict[str, Term]
-    guide: dict[str, GuideSection]
-    where: str = ""
+    """All entries. The mappings may be plain dicts or lazily loaded from the cache."""
+
+    __slots__ = ("conditions", "guide", "names", "procedures", "terms", "where")
+
+    def __init__(
+        self,
+        procedures: Mapping[str, Procedure],
+        conditions: Mapping[str, Condition],
+        terms: Mapping[str, Term],
+        guide: Mapping[str, GuideSection],
+        where: str = "",
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        self.procedures = procedures
+        self.conditions = conditions
+        self.terms = terms
+        self.guide = guide
+        self.where = where
+        if names is None:
+            names = {p.id: p.name for p in procedures.values()} | {c.id: c.name for c in conditions.values()}
+        self.names = names
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self.procedures.get(entry_id) or self.conditions.get(entry_id)
+        if entry_id in self.procedures:
+            return self.procedures[entry_id]
+        if entry_id in self.conditions:
+            return self.conditions[entry_id]
+        return None
 
     def name_of(self, entry_id: str) -> str:
-        entry = self.entry(entry_id)
-        return entry.name if entry else entry_id
+        return self.names.get(entry_id, entry_id)
 
     def family_root(self, proc: Procedure) -> Procedure:
         seen = {proc.id}

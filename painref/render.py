@@ -63,7 +63,7 @@ def _fields(rows: Iterable[tuple[str, RenderableType]]) -> Table:
     grid.add_column(style=LABEL, no_wrap=True)
     grid.add_column(ratio=1, overflow="fold")
     for label, value in rows:
-        grid.add_row(label, value)
+        grid.add_row(plain(label), value)
     return grid
 
 
@@ -151,11 +151,11 @@ def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Responsive
 
 def _condition_procedures_wide(kb: KnowledgeBase, cond: Condition) -> Table:
     table = Table(title=plain(f"Procedures for {cond.name}"), box=box.SIMPLE_HEAD, expand=True)
-    table.add_column("Procedure", overflow="fold", ratio=5)
-    table.add_column("Role", overflow="fold", ratio=3)
-    table.add_column("Purpose", overflow="fold", ratio=3)
-    table.add_column("Imaging", overflow="fold", ratio=3)
-    table.add_column("Typical relief", overflow="fold", ratio=3)
+    table.add_column(plain("Procedure"), overflow="fold", ratio=5)
+    table.add_column(plain("Role"), overflow="fold", ratio=3)
+    table.add_column(plain("Purpose"), overflow="fold", ratio=3)
+    table.add_column(plain("Imaging"), overflow="fold", ratio=3)
+    table.add_column(plain("Typical relief"), overflow="fold", ratio=3)
     for link in cond.procedures:
         proc = kb.procedures[link.id]
         table.add_row(
@@ -192,10 +192,10 @@ def entry_card(kb: KnowledgeBase, entry: Entry) -> RenderableType:
 
 def hits_table(hits: Sequence[Hit], title: str) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
-    table.add_column("Name", overflow="fold", ratio=3)
-    table.add_column("Kind", overflow="fold", ratio=1)
-    table.add_column("Score", justify="right", ratio=1)
-    table.add_column("Id (for painref show)", overflow="fold", style=DIM, ratio=3)
+    table.add_column(plain("Name"), overflow="fold", ratio=3)
+    table.add_column(plain("Kind"), overflow="fold", ratio=1)
+    table.add_column(plain("Score"), justify="right", ratio=1)
+    table.add_column(plain("Id (for painref show)"), overflow="fold", style=DIM, ratio=3)
     for hit in hits:
         table.add_row(plain(hit.name), plain(hit.kind), plain(f"{hit.score:g}"), plain(hit.id))
     return table
@@ -203,7 +203,7 @@ def hits_table(hits: Sequence[Hit], title: str) -> Table:
 
 def compare_table(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_lines=True, title=plain("Side by side"), title_justify="left")
-    table.add_column("", style=LABEL, no_wrap=True)
+    table.add_column(plain(""), style=LABEL, no_wrap=True)
     for proc in procs:
         table.add_column(plain(proc.name, "bold"), overflow="fold", ratio=1)
     rows: list[tuple[str, list[RenderableType]]] = [
@@ -227,24 +227,24 @@ def compare_table(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
         ("Treats", [_names(kb, [link.id for link in p.treats]) for p in procs]),
     ]
     for label, cells in rows:
-        table.add_row(label, *cells)
+        table.add_row(plain(label), *cells)
     return table
 
 
 def list_table(entries: Sequence[Entry], title: str) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("Name", overflow="fold", ratio=2)
+    table.add_column(plain("Name"), overflow="fold", ratio=2)
     is_proc = bool(entries) and isinstance(entries[0], Procedure)
     if is_proc:
-        table.add_column("Category", overflow="fold")
-        table.add_column("Purpose")
-        table.add_column("Imaging", overflow="fold")
-        table.add_column("Relief", overflow="fold")
-        table.add_column("Bleeding", overflow="fold")
+        table.add_column(plain("Category"), overflow="fold")
+        table.add_column(plain("Purpose"))
+        table.add_column(plain("Imaging"), overflow="fold")
+        table.add_column(plain("Relief"), overflow="fold")
+        table.add_column(plain("Bleeding"), overflow="fold")
     else:
-        table.add_column("Region", overflow="fold")
-        table.add_column("ICD-10-CM", overflow="fold")
-    table.add_column("Also called", overflow="fold", style=DIM, ratio=2)
+        table.add_column(plain("Region"), overflow="fold")
+        table.add_column(plain("ICD-10-CM"), overflow="fold")
+    table.add_column(plain("Also called"), overflow="fold", style=DIM, ratio=2)
     for entry in entries:
         aliases = plain(", ".join(entry.aliases[:4]))
         if isinstance(entry, Procedure):

@@ -19,13 +19,45 @@ class Store:
     terms: Index
 
 
-def _build(data_dir: Path) -> Store:
+def build(data_dir: Path) -> Store:
     from painref.knowledge import load_uncached  # YAML and validation only on a cache miss
 
     kb = load_uncached(data_dir)
     return Store(kb, Index.for_entries(kb), Index.for_terms(kb))
 
 
+def _save(data_dir: Path, store: Store) -> None:
+    kb = store.kb
+    header = {
+        "entries": store.entries,
+        "terms": store.terms,
+        "procedure_ids": list(kb.procedures),
+        "condition_ids": list(kb.conditions),
+        "names": kb.names,
+        "glossary": kb.terms,
+        "guide": kb.guide,
+        "where": kb.where,
+    }
+    cache.write(data_dir, header, {**kb.procedures, **kb.conditions})
+
+
 def open_store(data: str | os.PathLike[str] | None = None) -> Store:
     """The store for --data / $PAINREF_DATA / the built-in knowledge base, from cache when fresh."""
-    return cache.cached(resolve_data_dir(data), _build)
+    data_dir = resolve_data_dir(data)
+    if not cache.enabled():
+        return build(data_dir)
+    found = cache.read(data_dir)
+    if found is None:
+        store = build(data_dir)
+        _save(data_dir, store)
+        return store
+    header, fh = found
+    kb = KnowledgeBase(
+        procedures=cache.records_of(fh, header, header["procedure_ids"]),
+        conditions=cache.records_of(fh, header, header["condition_ids"]),
+        terms=header["glossary"],
+        guide=header["guide"],
+        where=header["where"],
+        names=header["names"],
+    )
+    return Store(kb, header["entries"], header["terms"])
