@@ -1,36 +1,45 @@
 """Resolve what a user typed to knowledge-base entries.
 
+Words are normalised first: case, accents and punctuation folded, plurals made
+singular ("SI-Joint injections" -> "si joint injection"). Function words and
+words of intent ("what is", "how long does ... last", "is ... safe") are dropped.
+
 Ranking, in order of cost:
 
-1. Exact: the query, normalised (case, accents and punctuation folded) or
-   squashed (spaces removed, so "radio frequency" == "radiofrequency"), equals a
-   name or alias. Score 100. A dictionary lookup: no fuzzy scoring at all.
+1. Exact: the query (as typed, without function words, or with its spaces
+   removed so "radio frequency" == "radiofrequency") equals a name or alias.
+   Score 100. A dictionary lookup: no fuzzy scoring at all.
 2. Token alignment: each query word is matched to a word of a name or alias,
-   exactly, by prefix (4+ letters typed), by edit distance (see MAX_EDITS), or
-   glued to the next query word ("radio frequency"). Candidates come from an
-   inverted index over the vocabulary, so only names sharing a (fuzzy) word with
-   the query are scored. A name's score is
+   exactly, by edit distance (see max_edits; a transposition is one edit), by
+   prefix (five letters or more and at least half the word), or glued to the
+   next query word. Candidates come from an inverted index over the
+   vocabulary, so only names sharing a (fuzzy) word with the query are scored:
 
        100 * coverage_of_query * (0.8 + 0.2 * coverage_of_name) - 3 * edits
 
-   where coverage_of_query weights each query word (generic words such as
-   "pain" count a quarter, function words nothing) and coverage_of_name is the
-   share of the name's words that were matched. Every query word must be
-   explained for a high score; fewer extra words in the name rank higher, so a
-   general word picks the general entry of a family ("ablation" ->
-   Radiofrequency ablation, not Genicular radiofrequency ablation).
+   coverage_of_query weights each query word: 1 for an informative word, 0.25
+   for a generic one (found in more than GENERIC_SHARE of entries: "pain",
+   "injection", "nerve"), 0.1 for a word found nowhere in the vocabulary
+   (noise, so "hyaluronic acd injection" still finds its entry).
+   coverage_of_name is the share of the name's words that were matched, so a
+   general word picks the general entry of a family ("ablation" ranks
+   Radiofrequency ablation above Genicular radiofrequency ablation).
 
-Thresholds, and why:
+Thresholds, and why (measured on tests/data/search_eval.yaml):
 
-* CONFIDENT = 80: one fully matched word against a name of up to five words
-  scores >= 84; a query with one of two significant words unmatched scores at
-  most 50. So 80 separates "every significant word was recognised" from
-  "some were not".
+* CONFIDENT = 80: a fully matched single word against a name of up to five
+  words scores >= 84; a query with one of two informative words unmatched
+  scores at most 50. 80 separates "every informative word was recognised"
+  from "some were not".
 * SUGGEST = 45: below it the overlap is one generic word or a poor fuzzy hit;
-  suggestions this weak mislead more than they help.
-* A one-word query that is a generic word is capped at GENERIC_CAP (60),
-  never confident: "pain" alone or "chronic" alone is not an answer. Several
-  generic words together ("lumbar facet") can be, when they cover a name.
+  suggestions that weak mislead more than they help.
+* GENERIC_CAP = 60: a one-word query that is a generic word ("pain",
+  "chronic", "injection") is never confident; neither is a query with two or
+  more unknown words ("python list comprehension"), which is probably not
+  about pain medicine at all.
+* GENERIC_SHARE = 0.06: with the shipped knowledge base this marks words in
+  six or more entries as generic (facet, lumbar, cervical, chronic, disc) and
+  keeps region words such as knee and hip informative.
 """
 
 from __future__ import annotations
@@ -46,56 +55,37 @@ CONFIDENT = 80.0
 SUGGEST = 45.0
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
+UNKNOWN_WEIGHT = 0.1
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
-GENERIC_SHARE = 0.10
+GENERIC_SHARE = 0.06
 MAX_QUERY_CHARS = 200
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5
 
 # Function words carry no meaning for lookup; dropped unless the query has nothing else.
 STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "about",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "vs",
-        "versus",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-        "you",
-        "your",
-    ]
+    """a about after am an and any are as at be been before being by can could did do does doing due
+    during for from get got had has have having how i if in into is it its me my of on or our should
+    so than that the their them then there these they this those to too vs versus was we were what
+    when where which while who why will with would you your"""
+    # Words that say what the user wants to know, not what about: "how long does rfa last",
+    # "is kyphoplasty safe", "questions about epidural injections".
+    """define definition explain help helps know last lasting lasts long mean means need question
+    questions safe tell work works""".split()
 )
 
 EntryKind = Literal["procedure", "condition", "term"]
+
+
+def words_of(text: str) -> list[str]:
+    """Normalised words, plurals folded ("injections" -> "injection", "discs" -> "disc")."""
+    return [w if w in STOPWORDS else _singular(w) for w in normalize(text).split()]
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "ous")):
+        return word[:-1]
+    return word
 
 
 def max_edits(word: str) -> int:
@@ -150,10 +140,12 @@ class Index:
                     continue
                 seen.add(norm)
                 n_index = len(self.names)
-                self.names.append(_Name(e_index, label, tuple(norm.split())))
+                tokens = words_of(label)
+                self.names.append(_Name(e_index, label, tuple(tokens)))
                 self.exact.setdefault(norm, set()).add(e_index)
                 self.exact.setdefault(norm.replace(" ", ""), set()).add(e_index)
-                for token in set(norm.split()):
+                self.exact.setdefault(" ".join(tokens), set()).add(e_index)
+                for token in set(tokens):
                     self.postings.setdefault(token, []).append(n_index)
         self.vocab = sorted(self.postings)
         entry_df: dict[str, int] = {}
@@ -193,12 +185,13 @@ class Index:
         found: dict[str, int] = {}
         if word in self.postings:
             found[word] = 0
-        if len(word) >= 4:
+        if len(word) >= 5:
             start = bisect.bisect_left(self.vocab, word)
             for candidate in self.vocab[start : start + 50]:
                 if not candidate.startswith(word):
                     break
-                found.setdefault(candidate, 1)  # a prefix costs like one edit
+                if 2 * len(word) >= len(candidate):
+                    found.setdefault(candidate, 1)  # half a word or more typed: costs like one edit
         edits = max_edits(word) if fuzzy else 0
         if edits:
             from rapidfuzz import process
@@ -220,8 +213,14 @@ class Index:
         for key in (norm, norm.replace(" ", "")):
             for e_index in self.exact.get(key, ()):
                 scores[e_index] = (100.0, self.entries[e_index][2])
-        words = norm.split()
-        content = [w for w in words if w not in STOPWORDS] or words
+        words = words_of(norm)
+        content = [w for w in words if w not in STOPWORDS]
+        if not content:
+            return result  # only function words: nothing to look up
+        # The words as typed, and without function words ("what is sciatica"), may be a name.
+        for key in {" ".join(words), " ".join(content), "".join(content)}:
+            for e_index in self.exact.get(key, ()):
+                scores[e_index] = (100.0, self.entries[e_index][2])
         # An exact hit needs no fuzzy scoring; close variants are still ranked beside it.
         self._score_tokens(content, scores, fuzzy=not scores)
         ranked = sorted(
@@ -242,9 +241,15 @@ class Index:
         glued = [
             self._word_matches(words[i] + words[i + 1], fuzzy) if i + 1 < len(words) else {} for i in range(len(words))
         ]
-        weights = [0.0 if w in STOPWORDS else GENERIC_WEIGHT if w in self.generic else 1.0 for w in words]
-        if not any(weights):
-            weights = [1.0] * len(words)
+        # Words found nowhere in the vocabulary, even fuzzily, are noise ("how long does
+        # rfa last"): they weigh little, so they neither block a match nor make one.
+        weights = [
+            GENERIC_WEIGHT if w in self.generic else UNKNOWN_WEIGHT if not (m or g) else 1.0
+            for w, m, g in zip(words, matches, glued, strict=True)
+        ]
+        # Two or more unknown words: probably not about pain medicine at all.
+        unknown = sum(1 for m, g in zip(matches, glued, strict=True) if not (m or g))
+        cap = GENERIC_CAP if unknown >= 2 else 100.0
         total = sum(weights)
         candidates: set[int] = set()
         for found in (*matches, *glued):
@@ -280,6 +285,7 @@ class Index:
             score = 100.0 * (covered / total) * (0.8 + 0.2 * name_cover) - 3.0 * edits
             if not significant and len(words) == 1:
                 score = min(score, GENERIC_CAP)
+            score = min(score, cap)
             previous = scores.get(name.entry)
             if previous is None or score > previous[0]:
                 scores[name.entry] = (score, name.text)
