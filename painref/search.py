@@ -62,16 +62,16 @@ MAX_QUERY_CHARS = 200
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5
 
-# Function words carry no meaning for lookup; dropped unless the query has nothing else.
-STOPWORDS = frozenset(
-    """a about after am an and any are as at be been before being by can could did do does doing due
+# Function words carry no meaning for lookup.
+FUNCTION_WORDS = """a about after am an and any are as at be been before being by can could did do does doing due
     during for from get got had has have having how i if in into is it its me my of on or our should
     so than that the their them then there these they this those to too vs versus was we were what
     when where which while who why will with would you your"""
-    # Words that say what the user wants to know, not what about: "how long does rfa last",
-    # "is kyphoplasty safe", "questions about epidural injections".
-    """define definition explain help helps know last lasting lasts long mean means need question
-    questions safe tell work works""".split()
+# Words that say what the user wants to know, not what about: "how long does rfa last",
+# "is kyphoplasty safe", "questions about epidural injections".
+INTENT_WORDS = """define definition explain help helps know last lasting lasts long mean means need question
+    questions safe tell work works"""
+STOPWORDS = frozenset(FUNCTION_WORDS.split()) | frozenset(INTENT_WORDS.split())
 )
 
 EntryKind = Literal["procedure", "condition", "term"]
