@@ -72,7 +72,6 @@ FUNCTION_WORDS = """a about after am an and any are as at be been before being b
 INTENT_WORDS = """define definition explain help helps know last lasting lasts long mean means need question
     questions safe tell work works"""
 STOPWORDS = frozenset(FUNCTION_WORDS.split()) | frozenset(INTENT_WORDS.split())
-)
 
 EntryKind = Literal["procedure", "condition", "term"]
 
