@@ -128,23 +128,55 @@ def compare(
     return commands.compare(names, json, data)
 
 
+def _opt(help_text: str) -> Any:
+    return typer.Option(help=help_text, show_default=False)
+
+
 @command("list")
 def list_entries(
     kind: Annotated[ListKind, typer.Argument(help="procedures or conditions.")],
-    category: Annotated[
-        str | None, typer.Option(help="Only procedures of this category, e.g. nerve-block.", show_default=False)
+    category: Annotated[str | None, _opt("Procedures of this category, e.g. nerve-block.")] = None,
+    imaging: Annotated[
+        str | None, _opt("Procedures guided by this imaging: fluoroscopy, ultrasound, ct, none.")
     ] = None,
-    region: Annotated[
-        str | None, typer.Option(help="Only conditions of this region, e.g. low-back.", show_default=False)
+    purpose: Annotated[str | None, _opt("diagnostic, therapeutic or both ('diagnostic' includes 'both').")] = None,
+    bleeding_risk: Annotated[
+        str | None, _opt("Procedures of this ASRA bleeding-risk category: low, intermediate, high.")
     ] = None,
+    treats: Annotated[str | None, _opt("Procedures linked to this condition, e.g. sciatica.")] = None,
+    min_relief: Annotated[
+        str | None, _opt("Procedures whose typical relief lasts at least this long: 12w, 6m, 1y.")
+    ] = None,
+    sort: Annotated[str, typer.Option(help="name, or relief (longest first).")] = "name",
+    region: Annotated[str | None, _opt("Conditions of this region, e.g. low-back, knee.")] = None,
     json: JsonOpt = False,
     data: DataOpt = None,
 ) -> int:
-    """List procedures or conditions, optionally filtered.
+    """List procedures or conditions; filters combine.
 
-    Examples: painref list procedures --category radiofrequency · painref list conditions --region neck --json
+    Examples: painref list procedures --imaging ultrasound · painref list procedures --purpose diagnostic ·
+    painref list procedures --treats "knee osteoarthritis" --sort relief · painref list procedures --min-relief 6m ·
+    painref list conditions --region neck --json
     """
-    return commands.list_entries(kind.value, category, region, json, data)
+    return commands.list_entries(
+        kind.value, category, region, json, data, imaging, purpose, bleeding_risk, treats, min_relief, sort
+    )
+
+
+@command()
+def search(
+    text: Annotated[list[str], typer.Argument(help="Words to find inside the cards.")],
+    limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many results.")] = 20,
+    json: JsonOpt = False,
+    data: DataOpt = None,
+) -> int:
+    """Find entries by what their cards say: imaging, risks, symptoms, questions ...
+
+    Each result shows the field that matched and a snippet with the match highlighted.
+
+    Examples: painref search ultrasound · painref search "relief for several hours" · painref search knee --json
+    """
+    return commands.search(text, json, data, limit)
 
 
 @command()

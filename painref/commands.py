@@ -153,24 +153,86 @@ def family_order(store: Store) -> list[Procedure]:
     return out
 
 
-def list_entries(
-    kind: str, category: str | None = None, region: str | None = None, json: bool = False, data: DataDir = None
-) -> int:
-    from painref.model import CATEGORIES, REGIONS
+def parse_weeks(text: str) -> float:
+    """'6m', '12w', '1y', '3d', '6 months' -> weeks, coded as in data/SCHEMA.md (a month is 4.3 weeks)."""
+    import re
 
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(d|days?|w|wks?|weeks?|m|mo|months?|y|yrs?|years?)\s*", text.lower())
+    if not match:
+        raise PainrefError(f"cannot read the duration {text!r}", hint="use a number and a unit: 3d, 12w, 6m, 1y")
+    number, unit = float(match.group(1)), match.group(2)[0]
+    return number * {"d": 1 / 7, "w": 1.0, "m": 4.3, "y": 52.0}[unit]
+
+
+def _choice(option: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value is not None and value not in allowed:
+        raise PainrefError(f"unknown {option} {value!r}", hint=f"{option} takes one of: " + ", ".join(allowed))
+    return value
+
+
+def list_entries(
+    kind: str,
+    category: str | None = None,
+    region: str | None = None,
+    json: bool = False,
+    data: DataDir = None,
+    imaging: str | None = None,
+    purpose: str | None = None,
+    bleeding_risk: str | None = None,
+    treats: str | None = None,
+    min_relief: str | None = None,
+    sort: str = "name",
+) -> int:
+    from painref.model import BLEEDING_RISKS, CATEGORIES, MODALITIES, PURPOSES, REGIONS, Condition
+
+    procedure_only = {
+        "--category": category,
+        "--imaging": imaging,
+        "--purpose": purpose,
+        "--bleeding-risk": bleeding_risk,
+        "--treats": treats,
+        "--min-relief": min_relief,
+    }
+    _choice("--sort", sort, ("name", "relief"))
     store = _store(data)
     entries: list[Entry]
     if kind == "procedures":
         if region:
-            raise PainrefError("--region filters conditions", hint="use --category with procedures")
-        if category and category not in CATEGORIES:
-            raise PainrefError(f"unknown category {category!r}", hint="categories: " + ", ".join(CATEGORIES))
-        entries = [p for p in family_order(store) if not category or p.category == category]
+            raise PainrefError(
+                "--region filters conditions", hint="procedures take --category, --imaging, --treats ..."
+            )
+        _choice("--category", category, CATEGORIES)
+        _choice("--imaging", imaging, MODALITIES)
+        _choice("--purpose", purpose, PURPOSES)
+        _choice("--bleeding-risk", bleeding_risk, BLEEDING_RISKS)
+        weeks = parse_weeks(min_relief) if min_relief is not None else None
+        treated: set[str] | None = None
+        if treats is not None:
+            condition = resolve(store, [treats])
+            if not isinstance(condition, Condition):
+                raise PainrefError(f"--treats takes a condition; {treats!r} is {condition.name}, a procedure")
+            treated = {link.id for link in condition.procedures}
+        procs = [
+            p
+            for p in family_order(store)
+            if (category is None or p.category == category)
+            and (imaging is None or imaging in p.modalities)
+            # "diagnostic" includes procedures that are both diagnostic and therapeutic.
+            and (purpose is None or p.purpose in (purpose, "both"))
+            and (bleeding_risk is None or p.bleeding_risk == bleeding_risk)
+            and (treated is None or p.id in treated)
+            and (weeks is None or (p.relief_min is not None and p.relief_min >= weeks - 1e-9))
+        ]
+        if sort == "relief":
+            procs.sort(key=lambda p: (p.relief_min is None, -(p.relief_min or 0), -(p.relief_max or 1e9)))
+        entries = list(procs)
     else:
-        if category:
-            raise PainrefError("--category filters procedures", hint="use --region with conditions")
-        if region and region not in REGIONS:
-            raise PainrefError(f"unknown region {region!r}", hint="regions: " + ", ".join(REGIONS))
+        used = [name for name, value in procedure_only.items() if value is not None]
+        if used:
+            raise PainrefError(f"{used[0]} filters procedures", hint="conditions take --region")
+        if sort == "relief":
+            raise PainrefError("--sort relief orders procedures", hint="conditions are listed by name")
+        _choice("--region", region, REGIONS)
         entries = sorted(
             (c for c in store.kb.conditions.values() if not region or c.region == region),
             key=lambda c: c.name.lower(),
@@ -184,6 +246,25 @@ def list_entries(
 
         _print(render.list_table(entries, f"{len(entries)} {kind}"))
     return 0 if entries else 1
+
+
+def search(text: list[str], json: bool = False, data: DataDir = None, limit: int = 20) -> int:
+    from painref import fulltext
+
+    store = _store(data)
+    query = _query(text)
+    found = fulltext.search(store.kb, query, limit=limit)
+    if json:
+        from painref.export import search_record
+
+        _print_json(search_record(query, found))
+        return 0 if found else 1
+    if not found:
+        raise NotFound(f"no entry mentions {query!r}", hint="search looks inside cards; lookup finds names")
+    from painref import render
+
+    _print(render.search_table(found, query))
+    return 0
 
 
 def questions(name: list[str], json: bool = False, data: DataDir = None) -> int:

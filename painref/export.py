@@ -127,3 +127,20 @@ def pathway_record(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
             for step in build_pathway(kb, entry)
         ],
     }
+
+
+def search_record(query: str, found: list[Any]) -> dict[str, Any]:
+    return {
+        "query": query,
+        "results": [
+            {
+                "kind": f.entry.kind,
+                "id": f.entry.id,
+                "name": f.entry.name,
+                "field": f.field,
+                "snippet": f.snippet,
+                "score": f.score,
+            }
+            for f in found
+        ],
+    }

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from painref.fulltext import Found
 from painref.model import Condition, Entry, KnowledgeBase, Procedure, Source, Term
 from painref.pathway import Step
 from painref.search import Hit
@@ -231,38 +232,58 @@ def compare_table(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
     return table
 
 
-def list_table(entries: Sequence[Entry], title: str) -> Table:
-    table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column(plain("Name"), overflow="fold", ratio=2)
-    is_proc = bool(entries) and isinstance(entries[0], Procedure)
-    if is_proc:
-        table.add_column(plain("Category"), overflow="fold")
-        table.add_column(plain("Purpose"))
-        table.add_column(plain("Imaging"), overflow="fold")
-        table.add_column(plain("Relief"), overflow="fold")
-        table.add_column(plain("Bleeding"), overflow="fold")
+def _list_wide(entries: Sequence[Entry], title: str, aliases: bool, category: bool = True) -> Table:
+    table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
+    table.add_column(plain("Name"), overflow="fold", ratio=4)
+    procedures = [e for e in entries if isinstance(e, Procedure)]
+    if procedures:
+        if category:
+            table.add_column(plain("Category"), overflow="fold", ratio=3)
+        table.add_column(plain("Purpose"), no_wrap=True)
+        table.add_column(plain("Imaging"), overflow="fold", ratio=2, min_width=11)
+        table.add_column(plain("Relief"), overflow="fold", ratio=2)
+        table.add_column(plain("Bleeding"), no_wrap=True)
     else:
-        table.add_column(plain("Region"), overflow="fold")
-        table.add_column(plain("ICD-10-CM"), overflow="fold")
-    table.add_column(plain("Also called"), overflow="fold", style=DIM, ratio=2)
+        table.add_column(plain("Region"), overflow="fold", ratio=2)
+        table.add_column(plain("ICD-10-CM"), overflow="fold", ratio=2)
+    if aliases:
+        table.add_column(plain("Also called"), overflow="fold", style=DIM, ratio=4)
     for entry in entries:
-        aliases = plain(", ".join(entry.aliases[:4]))
+        cells: list[RenderableType]
         if isinstance(entry, Procedure):
             indent = "  " if entry.parent else ""
-            table.add_row(
+            cells = [
                 plain(indent + entry.name),
-                plain(entry.category),
+                *([plain(entry.category)] if category else []),
                 plain(entry.purpose),
                 plain(imaging_text(entry)),
                 plain(relief_short(entry)),
                 risk_text(entry),
-                aliases,
-            )
+            ]
         else:
-            table.add_row(
-                plain(entry.name), plain(entry.region), plain(", ".join(c.code for c in entry.icd10)), aliases
-            )
+            cells = [plain(entry.name), plain(entry.region), plain(", ".join(c.code for c in entry.icd10))]
+        if aliases:
+            cells.append(plain(", ".join(entry.aliases[:4])))
+        table.add_row(*cells)
     return table
+
+
+def _list_narrow(entries: Sequence[Entry], title: str) -> Group:
+    lines: list[Text] = []
+    for entry in entries:
+        if isinstance(entry, Procedure):
+            facts = f"{entry.purpose} · {imaging_text(entry)} · {relief_short(entry)}"
+        else:
+            facts = f"{entry.region} · {', '.join(c.code for c in entry.icd10)}"
+        lines.append(Text.assemble(plain(f"• {entry.name}", "bold"), plain(f"\n  {facts}", DIM)))
+    return Group(plain(title, "italic"), *lines)
+
+
+def list_table(entries: Sequence[Entry], title: str) -> Responsive:
+    """A table of entries: aliases and categories on wide terminals, a plain list on narrow ones."""
+    medium = Responsive(_list_wide(entries, title, False), _list_wide(entries, title, False, False), breakpoint=110)
+    wide = Responsive(_list_wide(entries, title, True), medium, breakpoint=140)
+    return Responsive(wide, _list_narrow(entries, title))
 
 
 def questions_view(kb: KnowledgeBase, entry: Entry) -> Group:
@@ -314,3 +335,24 @@ def guide_view(kb: KnowledgeBase) -> Group:
             for section in kb.guide.values()
         )
     )
+
+
+def search_table(found: Sequence[Found], query: str) -> Table:
+    table = Table(
+        title=plain(f"{len(found)} entries mention {query!r}"), box=box.SIMPLE_HEAD, title_justify="left", expand=True
+    )
+    table.add_column(plain("Entry"), overflow="fold", ratio=2)
+    table.add_column(plain("Field"), overflow="fold", ratio=1)
+    table.add_column(plain("Where"), overflow="fold", ratio=5)
+    table.add_column(plain("Score"), justify="right", ratio=1)
+    for hit in found:
+        snippet = plain(hit.snippet)
+        for start, end in hit.spans:
+            snippet.stylize("bold yellow", start, end)
+        table.add_row(
+            Text.assemble(plain(hit.entry.name, "bold"), plain(f"\n{hit.entry.kind}", DIM)),
+            plain(hit.field.replace("_", " ")),
+            snippet,
+            plain(f"{hit.score:g}"),
+        )
+    return table

@@ -123,7 +123,7 @@ def test_list_and_filters() -> None:
 
 def test_list_bad_filter_is_usage_error() -> None:
     code, _, err = run("list", "procedures", "--category", "magic", *DATA)
-    assert code == 2 and "unknown category" in err and "nerve-block" in err
+    assert code == 2 and "unknown --category 'magic'" in err and "nerve-block" in err
     code, _, _ = run("list", "gadgets", *DATA)
     assert code == 2
 

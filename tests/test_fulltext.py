@@ -1,0 +1,133 @@
+"""Search inside entries and the structured filters, on real questions and the shipped knowledge base."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from painref import fulltext
+from painref.cli import app
+from painref.commands import parse_weeks
+from painref.errors import PainrefError
+from painref.knowledge import load_uncached
+from painref.model import KnowledgeBase
+from painref.paths import builtin_data_dir
+
+runner = CliRunner(env={"COLUMNS": "140"})
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_uncached(builtin_data_dir())
+
+
+def cli_json(*args: str) -> object:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_ultrasound_finds_ultrasound_guided_procedures(kb: KnowledgeBase) -> None:
+    found = fulltext.search(kb, "ultrasound", limit=100)
+    ids = {f.entry.id for f in found}
+    assert "ultrasound-guided-hip-joint-injection" in ids
+    guided = {p.id for p in kb.procedures.values() if "ultrasound" in p.modalities}
+    assert guided <= ids
+    for hit in found:
+        assert "ultrasound" in hit.snippet.lower()
+        start, end = hit.spans[0]
+        assert hit.snippet[start:end].lower().startswith("ultrasound")
+
+
+def test_a_phrase_ranks_where_it_appears_together(kb: KnowledgeBase) -> None:
+    found = fulltext.search(kb, "several hours")
+    assert found[0].entry.id == "medial-branch-block"
+    assert found[0].field in {"relief", "summary", "onset"}
+
+
+def test_search_json_contract() -> None:
+    data = cli_json("search", "knee")
+    assert isinstance(data, dict) and data["query"] == "knee"
+    first = data["results"][0]
+    assert set(first) == {"kind", "id", "name", "field", "snippet", "score"}
+    assert any(r["id"] == "knee-osteoarthritis" for r in data["results"])
+    assert [r["score"] for r in data["results"]] == sorted((r["score"] for r in data["results"]), reverse=True)
+
+
+def test_search_human_and_nothing_found() -> None:
+    result = runner.invoke(app, ["search", "fluoroscopy"])
+    assert result.exit_code == 0 and "entries mention 'fluoroscopy'" in result.stdout
+    result = runner.invoke(app, ["search", "xylophone"])
+    assert result.exit_code == 1 and "no entry mentions" in result.stderr
+
+
+def test_filter_imaging(kb: KnowledgeBase) -> None:
+    data = cli_json("list", "procedures", "--imaging", "ultrasound")
+    assert isinstance(data, list) and data
+    assert {d["id"] for d in data} == {p.id for p in kb.procedures.values() if "ultrasound" in p.modalities}
+
+
+def test_filter_diagnostic_includes_both(kb: KnowledgeBase) -> None:
+    data = cli_json("list", "procedures", "--purpose", "diagnostic")
+    assert isinstance(data, list)
+    ids = {d["id"] for d in data}
+    assert "medial-branch-block" in ids and "sacroiliac-joint-injection" in ids  # diagnostic, and both
+    assert "kyphoplasty" not in ids
+
+
+def test_filter_treats_knee(kb: KnowledgeBase) -> None:
+    data = cli_json("list", "procedures", "--treats", "knee osteoarthritis")
+    assert isinstance(data, list)
+    assert {d["id"] for d in data} == {link.id for link in kb.conditions["knee-osteoarthritis"].procedures}
+    assert "genicular-radiofrequency-ablation" in {d["id"] for d in data}
+
+
+def test_filters_combine_and_sort_by_relief() -> None:
+    data = cli_json("list", "procedures", "--category", "radiofrequency", "--min-relief", "6m", "--sort", "relief")
+    assert isinstance(data, list)
+    ids = [d["id"] for d in data]
+    assert "radiofrequency-ablation" in ids and "pulsed-radiofrequency-peripheral-nerve" not in ids
+    assert ids.index("lumbar-radiofrequency-ablation") < ids.index("radiofrequency-ablation")  # 9 mo before 6 mo
+
+
+def test_relief_longer_than_six_months_excludes_steroid_injections() -> None:
+    data = cli_json("list", "procedures", "--min-relief", "6m")
+    assert isinstance(data, list)
+    assert "epidural-steroid-injection" not in {d["id"] for d in data}
+
+
+def test_bleeding_risk_filter() -> None:
+    data = cli_json("list", "procedures", "--bleeding-risk", "high")
+    assert isinstance(data, list)
+    assert {"kyphoplasty", "vertebroplasty", "intrathecal-pain-pump"} <= {d["id"] for d in data}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--imaging", "xray"], "unknown --imaging"),
+        (["--min-relief", "soon"], "cannot read the duration"),
+        (["--treats", "kyphoplasty"], "--treats takes a condition"),
+        (["--sort", "size"], "unknown --sort"),
+    ],
+)
+def test_bad_filters_are_usage_errors(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["list", "procedures", *args])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_condition_list_rejects_procedure_filters() -> None:
+    result = runner.invoke(app, ["list", "conditions", "--imaging", "ultrasound"])
+    assert result.exit_code == 2 and "--imaging filters procedures" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "weeks"), [("12w", 12), ("6m", 25.8), ("1y", 52), ("7d", 1), ("6 months", 25.8)])
+def test_parse_weeks(text: str, weeks: float) -> None:
+    assert parse_weeks(text) == pytest.approx(weeks)
+
+
+def test_parse_weeks_rejects_nonsense() -> None:
+    with pytest.raises(PainrefError):
+        parse_weeks("-3m")
