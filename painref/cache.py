@@ -5,9 +5,9 @@ entry. The header holds the freshness key, the search indexes, every entry's
 name and each record's offset, so a lookup unpickles the header and only the
 records it prints, whatever the size of the knowledge base.
 
-The key is painref's version, the cache format, Python's version, the data
-directory and each data file's size and modification time (in nanoseconds):
-any edit rebuilds the cache. It is written atomically (temporary file, fsync,
+The key is painref's version, the cache format, the modification times of the
+modules that build it, Python's version, the data directory and each data
+file's size and modification time (in nanoseconds): any edit rebuilds the cache. It is written atomically (temporary file, fsync,
 rename); a reader keeps its file open, so a concurrent rebuild never mixes two
 versions. A missing, corrupt or foreign cache is rebuilt. PAINREF_CACHE_DIR
 moves it; PAINREF_NO_CACHE=1 bypasses it.
@@ -47,6 +47,22 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("painref", appauthor=False))
 
 
+# The modules whose code shapes what is cached: an edit to any of them (a development
+# checkout, a reinstall at the same version) must rebuild the cache too.
+CODE_FILES = ("cache.py", "knowledge.py", "model.py", "search.py", "store.py", "text.py")
+
+
+def _code_stamp() -> tuple[int, ...]:
+    here = os.path.dirname(os.path.abspath(__file__))
+    stamp: list[int] = []
+    for name in CODE_FILES:
+        try:
+            stamp.append(os.stat(os.path.join(here, name)).st_mtime_ns)
+        except OSError:
+            stamp.append(0)
+    return tuple(stamp)
+
+
 def key_for(data_dir: Path) -> tuple[object, ...]:
     stats: list[tuple[str, int, int]] = []
     for name in DATA_FILES:
@@ -55,7 +71,7 @@ def key_for(data_dir: Path) -> tuple[object, ...]:
         except OSError:
             continue
         stats.append((name, st.st_size, st.st_mtime_ns))
-    return (FORMAT, __version__, sys.version_info[:2], str(data_dir.resolve()), tuple(stats))
+    return (FORMAT, __version__, _code_stamp(), sys.version_info[:2], str(data_dir.resolve()), tuple(stats))
 
 
 def path_for(data_dir: Path) -> Path:

@@ -140,10 +140,13 @@ class Index:
                 seen.add(norm)
                 n_index = len(self.names)
                 tokens = words_of(label)
-                self.names.append(_Name(e_index, label, tuple(tokens)))
                 self.exact.setdefault(norm, set()).add(e_index)
                 self.exact.setdefault(norm.replace(" ", ""), set()).add(e_index)
                 self.exact.setdefault(" ".join(tokens), set()).add(e_index)
+                # Function words in names ("arthritis of the knee") are not matched against.
+                tokens = [t for t in tokens if t not in STOPWORDS] or tokens
+                self.exact.setdefault(" ".join(tokens), set()).add(e_index)
+                self.names.append(_Name(e_index, label, tuple(tokens)))
                 for token in set(tokens):
                     self.postings.setdefault(token, []).append(n_index)
         self.vocab = sorted(self.postings)
@@ -228,8 +231,9 @@ class Index:
         )
         for e_index, (score, matched) in ranked:
             hit = self._hit(e_index, score, matched)
-            if score >= CONFIDENT and len(result.matches) < limit:
-                result.matches.append(hit)
+            if score >= CONFIDENT:
+                if len(result.matches) < limit:
+                    result.matches.append(hit)
             elif score >= SUGGEST and len(result.suggestions) < MAX_SUGGESTIONS:
                 result.suggestions.append(hit)
         return result

@@ -1,0 +1,92 @@
+"""Property tests: no query and no file content makes painref raise anything but its own errors."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from painref import fulltext
+from painref.errors import DataError
+from painref.knowledge import load_uncached
+from painref.model import KnowledgeBase
+from painref.paths import builtin_data_dir
+from painref.search import CONFIDENT, Index
+from tests.conftest import FIXTURE_KB
+
+KB = load_uncached(builtin_data_dir())
+INDEX = Index.for_entries(KB)
+# A guard against hangs, not a speed test: speed is measured by bench/run.py.
+HANG_GUARD = settings(deadline=timedelta(seconds=5), max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+
+
+@HANG_GUARD
+@given(st.text(max_size=300))
+def test_any_query_resolves_or_not_without_raising(query: str) -> None:
+    result = INDEX.search(query)
+    for hit in result.matches:
+        assert CONFIDENT <= hit.score <= 100
+    for hit in result.suggestions:
+        assert 0 <= hit.score < CONFIDENT
+    assert len(result.suggestions) <= 5
+
+
+@settings(deadline=timedelta(seconds=5), max_examples=10, suppress_health_check=list(HealthCheck))
+@given(st.text(min_size=1, max_size=40).map(lambda s: (s * 100_000)[:100_000]))
+def test_huge_queries_are_bounded(query: str) -> None:
+    INDEX.search(query)
+    fulltext.search(KB, query)
+
+
+@pytest.mark.parametrize("query", ["", " ", "\t\n", "...", "-" * 100_000, "a" * 100_000, "é" * 100_000, "\x00\x1b[2J"])
+def test_edge_queries(query: str) -> None:
+    assert INDEX.search(query).matches == [] or query.strip()
+    fulltext.search(KB, query)
+
+
+@HANG_GUARD
+@given(st.text(max_size=200))
+def test_content_search_never_raises(query: str) -> None:
+    for found in fulltext.search(KB, query):
+        assert 0 < found.score <= 100
+        for start, end in found.spans:
+            assert 0 <= start < end <= len(found.snippet)
+
+
+YAMLISH = st.lists(
+    st.sampled_from([*"abc:-[]{}&*!|>'\"#\n\t @%`,?019", "procedures:", "\n  - id: x\n", "    name: y\n", "!!python/"]),
+    max_size=80,
+).map("".join)
+
+
+@settings(deadline=timedelta(seconds=5), max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(YAMLISH)
+def test_any_file_content_loads_or_is_a_clear_error(content: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "kb"
+        shutil.copytree(FIXTURE_KB, target)
+        (target / "procedures.yaml").write_text(content)
+        try:
+            kb = load_uncached(target)
+        except DataError as exc:
+            assert exc.problems
+            for problem in exc.problems:
+                assert "\n" not in str(problem).strip() or "YAML" in str(problem)
+        else:
+            assert isinstance(kb, KnowledgeBase)
+
+
+@settings(deadline=timedelta(seconds=5), max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_any_bytes_load_or_are_a_clear_error(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "kb"
+        shutil.copytree(FIXTURE_KB, target)
+        (target / "conditions.yaml").write_bytes(content)
+        with pytest.raises(DataError):
+            load_uncached(target)
