@@ -7,10 +7,11 @@ records it prints, whatever the size of the knowledge base.
 
 The key is painref's version, the cache format, the modification times of the
 modules that build it, Python's version, the data directory and each data
-file's size and modification time (in nanoseconds): any edit rebuilds the cache. It is written atomically (temporary file, fsync,
-rename); a reader keeps its file open, so a concurrent rebuild never mixes two
-versions. A missing, corrupt or foreign cache is rebuilt. PAINREF_CACHE_DIR
-moves it; PAINREF_NO_CACHE=1 bypasses it.
+file's size and modification time (in nanoseconds): any edit rebuilds the
+cache. It is written atomically (temporary file, fsync, rename); a reader
+keeps its file open, so a concurrent rebuild never mixes two versions. A
+missing, corrupt or foreign cache is rebuilt. PAINREF_CACHE_DIR moves it;
+PAINREF_NO_CACHE=1 bypasses it.
 """
 
 from __future__ import annotations
