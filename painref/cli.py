@@ -223,6 +223,56 @@ def guide(json: JsonOpt = False, data: DataOpt = None) -> int:
 
 
 @command()
+def quiz(
+    count: Annotated[int, typer.Option(min=1, max=500, help="How many questions.")] = 10,
+    topic: Annotated[
+        str | None, _opt("A category (nerve-block), a region (knee) or an entry (kyphoplasty, sciatica).")
+    ] = None,
+    seed: Annotated[int | None, _opt("Fix the questions' order and options, for a reproducible quiz.")] = None,
+    stats: Annotated[bool, typer.Option("--stats", help="Show what is due, learned and weak.")] = False,
+    json: JsonOpt = False,
+    data: DataOpt = None,
+) -> int:
+    """Study: multiple-choice questions from the cards, scheduled with FSRS spaced repetition.
+
+    Cards that are due come first, then new ones. On a terminal it asks
+    interactively; otherwise it reads one answer (a-d or 1-4) per line from
+    stdin. Progress is saved after every answer in $PAINREF_HOME (default: the
+    user data directory). With --json it prints the questions instead of asking.
+
+    Examples: painref quiz · painref quiz --topic knee --count 5 · painref quiz --stats ·
+    printf 'a\nc\n' | painref quiz --count 2 --seed 1
+    """
+    from painref import study
+
+    return study.quiz(count, topic, seed, stats, json, data)
+
+
+class ExportKind(StrEnum):
+    anki = "anki"
+    markdown = "markdown"
+
+
+@command()
+def export(
+    kind: Annotated[ExportKind, typer.Argument(help="anki or markdown.")],
+    target: Annotated[str, typer.Argument(help="FILE.apkg for anki; a directory, or - for stdout, for markdown.")],
+    data: DataOpt = None,
+) -> int:
+    """Export the knowledge base for study: an Anki deck, or Markdown pages.
+
+    The Anki deck has one note per quiz fact, tagged by category or region; its
+    note ids are stable, so importing a newer deck updates notes instead of
+    duplicating them. Markdown gives one linked page per entry and an index.
+
+    Examples: painref export anki painref.apkg · painref export markdown notes/ · painref export markdown -
+    """
+    from painref import study
+
+    return study.export(kind.value, target, data)
+
+
+@command()
 def validate(
     directory: Annotated[
         Path | None, typer.Argument(help="Knowledge-base directory (default: --data, $PAINREF_DATA or built-in).")

@@ -356,3 +356,38 @@ def search_table(found: Sequence[Found], query: str) -> Table:
             plain(f"{hit.score:g}"),
         )
     return table
+
+
+def _bar(share: float, width: int = 20) -> str:
+    filled = round(max(0.0, min(1.0, share)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def stats_view(record: dict[str, object]) -> Group:
+    """Quiz progress: what is due, learned and weak, and accuracy by kind of question."""
+    rows: list[tuple[str, RenderableType]] = [
+        ("Questions", plain(f"{record['questions']} ({record['new']} never seen)")),
+        ("Due now", plain(str(record["due"]))),
+        ("Learned", plain(str(record["learned"]))),
+        ("Weak", plain(str(len(record["weak"])) if isinstance(record["weak"], list) else "0")),
+        ("Progress file", plain(str(record["progress_file"]), DIM)),
+    ]
+    table = Table(title=plain("Accuracy by kind of question"), box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column(plain("Kind"))
+    table.add_column(plain("Answered"), justify="right")
+    table.add_column(plain("Right"), no_wrap=True)
+    by_kind = record["by_kind"]
+    assert isinstance(by_kind, dict)
+    for kind, row in sorted(by_kind.items()):
+        answered = row["right"] + row["wrong"]
+        share = row["right"] / answered if answered else 0.0
+        label = f"{_bar(share)} {100 * share:.0f} %" if answered else "—"
+        table.add_row(plain(kind), plain(str(answered)), plain(label, "green" if share >= 0.8 else "yellow"))
+    weak = record["weak"]
+    parts: list[RenderableType] = [
+        Panel(_fields(rows), title=plain("Quiz progress", "bold"), title_align="left"),
+        table,
+    ]
+    if isinstance(weak, list) and weak:
+        parts.append(plain("Weak: " + ", ".join(str(w) for w in weak[:12]), "yellow"))
+    return Group(*parts)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from painref.model import KnowledgeBase
 from painref.text import normalize
@@ -115,22 +115,38 @@ class Result:
         return self.matches[0] if self.matches else None
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class _Name:
-    entry: int  # index into Index.entries
-    text: str
-    tokens: tuple[str, ...]
+Row = tuple[EntryKind, str, str, tuple[str, ...], int]
 
 
 class Index:
-    """Names and aliases of a set of entries, prepared for resolving queries."""
+    """Names and aliases of a set of entries, prepared for resolving queries.
 
-    def __init__(self, entries: list[tuple[EntryKind, str, str, tuple[str, ...], int]]) -> None:
+    Everything is held in plain lists, tuples and dicts (see state()), so the
+    cache can store it with marshal, which loads several times faster than
+    pickle.
+    """
+
+    __slots__ = (
+        "entries",
+        "exact_keys",
+        "exact_values",
+        "generic",
+        "name_entry",
+        "name_text",
+        "name_tokens",
+        "post_flat",
+        "post_start",
+        "vocab",
+    )
+
+    def __init__(self, entries: list[Row]) -> None:
         # entries: (kind, id, display name, aliases, family depth: 0 for a general entry)
         self.entries = entries
-        self.names: list[_Name] = []
-        self.exact: dict[str, set[int]] = {}
-        self.postings: dict[str, list[int]] = {}
+        self.name_entry: list[int] = []  # per name or alias: index into entries
+        self.name_text: list[str] = []
+        self.name_tokens: list[str] = []  # space-joined: split only for the names scored
+        exact: dict[str, set[int]] = {}
+        postings: dict[str, list[int]] = {}
         for e_index, (_kind, _id, name, aliases, _depth) in enumerate(entries):
             seen: set[str] = set()
             for label in (name, *aliases):
@@ -138,23 +154,81 @@ class Index:
                 if not norm or norm in seen:
                     continue
                 seen.add(norm)
-                n_index = len(self.names)
+                n_index = len(self.name_text)
                 tokens = words_of(label)
-                self.exact.setdefault(norm, set()).add(e_index)
-                self.exact.setdefault(norm.replace(" ", ""), set()).add(e_index)
-                self.exact.setdefault(" ".join(tokens), set()).add(e_index)
+                exact.setdefault(norm, set()).add(e_index)
+                exact.setdefault(norm.replace(" ", ""), set()).add(e_index)
+                exact.setdefault(" ".join(tokens), set()).add(e_index)
                 # Function words in names ("arthritis of the knee") are not matched against.
                 tokens = [t for t in tokens if t not in STOPWORDS] or tokens
-                self.exact.setdefault(" ".join(tokens), set()).add(e_index)
-                self.names.append(_Name(e_index, label, tuple(tokens)))
+                exact.setdefault(" ".join(tokens), set()).add(e_index)
+                self.name_entry.append(e_index)
+                self.name_text.append(label)
+                self.name_tokens.append(" ".join(tokens))
                 for token in set(tokens):
-                    self.postings.setdefault(token, []).append(n_index)
-        self.vocab = sorted(self.postings)
-        entry_df: dict[str, int] = {}
-        for token, name_ids in self.postings.items():
-            entry_df[token] = len({self.names[i].entry for i in name_ids})
+                    postings.setdefault(token, []).append(n_index)
+        # Sorted keys with flat values load far faster than dicts of lists or sets.
+        self.exact_keys = sorted(exact)
+        self.exact_values = [_pack(exact[key]) for key in self.exact_keys]
+        self.vocab = sorted(postings)
+        self.post_start = [0]
+        self.post_flat: list[int] = []
+        for token in self.vocab:
+            self.post_flat.extend(postings[token])
+            self.post_start.append(len(self.post_flat))
         limit = max(3, GENERIC_SHARE * max(1, len(entries)))
-        self.generic = frozenset(t for t, df in entry_df.items() if df > limit) | STOPWORDS
+        self.generic: frozenset[str] = (
+            frozenset(t for t, ids in postings.items() if len({self.name_entry[i] for i in ids}) > limit) | STOPWORDS
+        )
+
+    def exact(self, key: str) -> tuple[int, ...]:
+        i = bisect.bisect_left(self.exact_keys, key)
+        if i < len(self.exact_keys) and self.exact_keys[i] == key:
+            value = self.exact_values[i]
+            return (value,) if isinstance(value, int) else value
+        return ()
+
+    def postings(self, token: str) -> list[int]:
+        i = bisect.bisect_left(self.vocab, token)
+        if i < len(self.vocab) and self.vocab[i] == token:
+            return self.post_flat[self.post_start[i] : self.post_start[i + 1]]
+        return []
+
+    def known(self, token: str) -> bool:
+        i = bisect.bisect_left(self.vocab, token)
+        return i < len(self.vocab) and self.vocab[i] == token
+
+    def state(self) -> tuple[object, ...]:
+        """The index as builtin values only (for marshal)."""
+        return (
+            self.entries,
+            self.name_entry,
+            self.name_text,
+            self.name_tokens,
+            self.exact_keys,
+            self.exact_values,
+            self.vocab,
+            self.post_start,
+            self.post_flat,
+            self.generic,
+        )
+
+    @classmethod
+    def from_state(cls, state: tuple[Any, ...]) -> Index:
+        index = cls.__new__(cls)
+        (
+            index.entries,
+            index.name_entry,
+            index.name_text,
+            index.name_tokens,
+            index.exact_keys,
+            index.exact_values,
+            index.vocab,
+            index.post_start,
+            index.post_flat,
+            index.generic,
+        ) = state
+        return index
 
     # ------------------------------------------------------------ building
 
@@ -185,7 +259,7 @@ class Index:
     def _word_matches(self, word: str, fuzzy: bool) -> dict[str, int]:
         """Vocabulary words matching a query word, with the edits it took (prefix = 1)."""
         found: dict[str, int] = {}
-        if word in self.postings:
+        if self.known(word):
             found[word] = 0
         if len(word) >= 5:
             start = bisect.bisect_left(self.vocab, word)
@@ -213,7 +287,7 @@ class Index:
             return result
         scores: dict[int, tuple[float, str]] = {}
         for key in (norm, norm.replace(" ", "")):
-            for e_index in self.exact.get(key, ()):
+            for e_index in self.exact(key):
                 scores[e_index] = (100.0, self.entries[e_index][2])
         words = words_of(norm)
         content = [w for w in words if w not in STOPWORDS]
@@ -221,7 +295,7 @@ class Index:
             return result  # only function words: nothing to look up
         # The words as typed, and without function words ("what is sciatica"), may be a name.
         for key in {" ".join(words), " ".join(content), "".join(content)}:
-            for e_index in self.exact.get(key, ()):
+            for e_index in self.exact(key):
                 scores[e_index] = (100.0, self.entries[e_index][2])
         # An exact hit needs no fuzzy scoring; close variants are still ranked beside it.
         self._score_tokens(content, scores, fuzzy=not scores)
@@ -254,13 +328,15 @@ class Index:
         unknown = sum(1 for m, g in zip(matches, glued, strict=True) if not (m or g))
         cap = GENERIC_CAP if unknown >= 2 else 100.0
         total = sum(weights)
+        # Names sharing only generic words with the query cannot reach SUGGEST when it
+        # has an informative word: score only names that share an informative one.
+        informative = [found for i, found in enumerate((*matches, *glued)) if found and weights[i % len(words)] == 1.0]
         candidates: set[int] = set()
-        for found in (*matches, *glued):
+        for found in informative or (*matches, *glued):
             for token in found:
-                candidates.update(self.postings[token])
+                candidates.update(self.postings(token))
         for n_index in candidates:
-            name = self.names[n_index]
-            name_tokens = set(name.tokens)
+            name_tokens = set(self.name_tokens[n_index].split(" "))
             used: set[str] = set()
             covered = 0.0
             edits = 0
@@ -289,9 +365,14 @@ class Index:
             if not significant and len(words) == 1:
                 score = min(score, GENERIC_CAP)
             score = min(score, cap)
-            previous = scores.get(name.entry)
+            e_index = self.name_entry[n_index]
+            previous = scores.get(e_index)
             if previous is None or score > previous[0]:
-                scores[name.entry] = (score, name.text)
+                scores[e_index] = (score, self.name_text[n_index])
+
+
+def _pack(ids: set[int]) -> int | tuple[int, ...]:
+    return next(iter(ids)) if len(ids) == 1 else tuple(sorted(ids))
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:

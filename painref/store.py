@@ -26,19 +26,21 @@ def build(data_dir: Path) -> Store:
     return Store(kb, Index.for_entries(kb), Index.for_terms(kb))
 
 
+GLOSSARY, GUIDE = "<glossary>", "<guide>"  # record keys that cannot be entry ids
+
+
 def _save(data_dir: Path, store: Store) -> None:
     kb = store.kb
     header = {
-        "entries": store.entries,
-        "terms": store.terms,
+        "entries": store.entries.state(),
+        "terms": store.terms.state(),
         "procedure_ids": list(kb.procedures),
         "condition_ids": list(kb.conditions),
-        "names": kb.names,
-        "glossary": kb.terms,
-        "guide": kb.guide,
+        "names": dict(kb.names),
         "where": kb.where,
     }
-    cache.write(data_dir, header, {**kb.procedures, **kb.conditions})
+    records = {**kb.procedures, **kb.conditions, GLOSSARY: dict(kb.terms), GUIDE: dict(kb.guide)}
+    cache.write(data_dir, header, records)
 
 
 def open_store(data: str | os.PathLike[str] | None = None) -> Store:
@@ -52,12 +54,13 @@ def open_store(data: str | os.PathLike[str] | None = None) -> Store:
         _save(data_dir, store)
         return store
     header, fh = found
+    extras = cache.records_of(fh, header, [GLOSSARY, GUIDE])
     kb = KnowledgeBase(
         procedures=cache.records_of(fh, header, header["procedure_ids"]),
         conditions=cache.records_of(fh, header, header["condition_ids"]),
-        terms=header["glossary"],
-        guide=header["guide"],
+        terms=cache.Deferred(lambda: extras[GLOSSARY]),
+        guide=cache.Deferred(lambda: extras[GUIDE]),
         where=header["where"],
         names=header["names"],
     )
-    return Store(kb, header["entries"], header["terms"])
+    return Store(kb, Index.from_state(header["entries"]), Index.from_state(header["terms"]))

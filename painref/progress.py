@@ -1,0 +1,158 @@
+"""Quiz progress: FSRS cards per question, kept in the user's data directory.
+
+The file is rewritten atomically after every answer (temporary file, fsync,
+rename), so a crash or Ctrl-C loses at most the answer being given. A file that
+is corrupt or written by a newer painref is set aside (renamed, never deleted)
+with a warning, and a fresh one started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+FILE = "progress.json"
+
+
+def home_dir() -> Path:
+    """The user's painref directory: $PAINREF_HOME, else the platform's user data directory."""
+    override = os.environ.get("PAINREF_HOME")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("painref", appauthor=False))
+
+
+@dataclass(slots=True)
+class CardState:
+    card: dict[str, Any]
+    right: int = 0
+    wrong: int = 0
+    last_correct: bool | None = None
+
+
+@dataclass(slots=True)
+class Progress:
+    path: Path
+    cards: dict[str, CardState] = field(default_factory=dict)
+    warning: str | None = None
+
+    def due(self, qid: str, now: datetime) -> bool:
+        state = self.cards.get(qid)
+        if state is None:
+            return False
+        return _parse_time(state.card.get("due")) <= now
+
+    def record(self, qid: str, correct: bool, now: datetime | None = None) -> CardState:
+        """Rate a review with FSRS (Good when right, Again when wrong) and keep the result."""
+        from fsrs import Card, Rating, Scheduler
+
+        state = self.cards.get(qid)
+        card = Card.from_dict(state.card) if state else Card(card_id=_card_id(qid))  # type: ignore[arg-type]
+        card, _log = Scheduler(enable_fuzzing=False).review_card(
+            card, Rating.Good if correct else Rating.Again, review_datetime=now
+        )
+        state = state or CardState(card={})
+        state.card = dict(card.to_dict())
+        state.right += correct
+        state.wrong += not correct
+        state.last_correct = correct
+        self.cards[qid] = state
+        return state
+
+    def save(self) -> None:
+        payload = {
+            "format": FORMAT,
+            "cards": {
+                qid: {"card": s.card, "right": s.right, "wrong": s.wrong, "last_correct": s.last_correct}
+                for qid, s in self.cards.items()
+            },
+        }
+        write_atomic(self.path, json.dumps(payload, indent=1, sort_keys=True))
+
+
+def _card_id(qid: str) -> int:
+    import zlib
+
+    return zlib.crc32(qid.encode()) + 1
+
+
+def _parse_time(value: object) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.min.replace(tzinfo=UTC)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _set_aside(path: Path, suffix: str, reason: str) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{suffix}-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.{suffix}-{stamp}-{n}")
+        n += 1
+    path.rename(target)
+    return f"progress file {path} {reason}; kept it as {target.name} and started a fresh one"
+
+
+def load(path: Path | None = None) -> Progress:
+    path = path or home_dir() / FILE
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Progress(path)
+    except OSError as exc:
+        return Progress(path, warning=f"cannot read {path}: {exc.strerror}; progress will not be kept")
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or not isinstance(data.get("format"), int):
+            raise ValueError("not a painref progress file")
+        if data["format"] > FORMAT:
+            return Progress(path, warning=_set_aside(path, "newer", "was written by a newer painref"))
+        cards = {
+            str(qid): CardState(
+                card=dict(entry["card"]),
+                right=int(entry.get("right", 0)),
+                wrong=int(entry.get("wrong", 0)),
+                last_correct=entry.get("last_correct"),
+            )
+            for qid, entry in data.get("cards", {}).items()
+        }
+        for state in cards.values():
+            from fsrs import Card
+
+            Card.from_dict(state.card)  # type: ignore[arg-type]  # validates the stored card
+        return Progress(path, cards)
+    except Exception:
+        return Progress(path, warning=_set_aside(path, "corrupt", "is corrupt"))
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"painref: warning: {message}\n")
