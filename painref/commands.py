@@ -47,6 +47,11 @@ def _query(words: list[str]) -> str:
     return " ".join(words).strip()
 
 
+def _shown(query: str, limit: int = 60) -> str:
+    """A query quoted for a message, shortened when long."""
+    return repr(query if len(query) <= limit else query[:limit] + "…")
+
+
 def _names_hint(hits: list[Hit]) -> str | None:
     if not hits:
         return None
@@ -59,7 +64,7 @@ def resolve(store: Store, words: list[str]) -> Entry:
     result = store.entries.search(query)
     if result.best is None:
         raise NotFound(
-            f"no entry matches {query!r}" if query else "empty query",
+            f"no entry matches {_shown(query)}" if query else "empty query",
             suggestions=[h.name for h in result.suggestions],
             hint=_names_hint(result.suggestions) or LIST_HINT,
         )
@@ -75,7 +80,7 @@ def resolve_procedure(store: Store, arg: str) -> Procedure:
     if not isinstance(entry, Procedure):
         procs = [store.kb.name_of(link.id) for link in entry.procedures][:5]
         raise PainrefError(
-            f"{arg!r} is a condition ({entry.name}), not a procedure; compare takes procedures",
+            f"{_shown(arg)} is a condition ({entry.name}), not a procedure; compare takes procedures",
             hint="procedures for it: " + ", ".join(procs) if procs else None,
         )
     return entry
@@ -93,7 +98,9 @@ def lookup(query: list[str], json: bool = False, data: DataDir = None) -> int:
         _print_json(lookup_record(result))
         return 0 if result.best else 1
     if result.best is None:
-        raise NotFound(f"no confident match for {result.query!r}", hint=_names_hint(result.suggestions) or LIST_HINT)
+        raise NotFound(
+            f"no confident match for {_shown(result.query)}", hint=_names_hint(result.suggestions) or LIST_HINT
+        )
     from rich.console import Group
 
     from painref import render
@@ -260,7 +267,7 @@ def search(text: list[str], json: bool = False, data: DataDir = None, limit: int
         _print_json(search_record(query, found))
         return 0 if found else 1
     if not found:
-        raise NotFound(f"no entry mentions {query!r}", hint="search looks inside cards; lookup finds names")
+        raise NotFound(f"no entry mentions {_shown(query)}", hint="search looks inside cards; lookup finds names")
     from painref import render
 
     _print(render.search_table(found, query))
@@ -306,7 +313,7 @@ def define(term: list[str], json: bool = False, data: DataDir = None) -> int:
     result = store.terms.search(_query(term))
     if result.best is None:
         raise NotFound(
-            f"no glossary term matches {result.query!r}",
+            f"no glossary term matches {_shown(result.query)}",
             hint=_names_hint(result.suggestions) or "the glossary covers terms used on the cards",
         )
     found = store.kb.terms[result.best.id]

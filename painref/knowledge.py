@@ -481,8 +481,31 @@ def _entries(data: Any, file: str, top_key: str, problems: list[Problem]) -> lis
     return entries
 
 
-def parse_file(path: Path, top_key: str, problems: list[Problem]) -> list[Any]:
-    """Parse and check one file's entries; problems (with lines) are appended."""
+class _Source:
+    """A parsed file's text and where each entry sits in it, to give later problems a line."""
+
+    def __init__(self, text: str, top_key: str, positions: dict[str, int]) -> None:
+        self.text = text
+        self.top_key = top_key
+        self.positions = positions
+        self._find: Callable[[int | None, str | None], int | None] | None = None
+
+    def line(self, entry: str | None, field: str | None) -> int | None:
+        if entry not in self.positions:
+            return None
+        if self._find is None:
+            self._find = line_finder(self.text, self.top_key)
+        return self._find(self.positions[entry], field)
+
+
+def parse_file(
+    path: Path, top_key: str, problems: list[Problem], sources: dict[str, _Source] | None = None
+) -> list[Any]:
+    """Parse and check one file's entries; problems (with lines) are appended.
+
+    `sources`, when given, receives the file's text and entry positions so that
+    cross-file problems found later can name a line too.
+    """
     file = str(path)
     text = read_text(path)
     data = parse_yaml(text, file)
@@ -497,6 +520,11 @@ def parse_file(path: Path, top_key: str, problems: list[Problem]) -> list[Any]:
             continue
         records.append(BUILDERS[top_key](checker))
         paths.extend(checker.paths)
+    if sources is not None:
+        positions = {
+            r["id"]: i for i, r in enumerate(raw_entries) if isinstance(r, dict) and isinstance(r.get("id"), str)
+        }
+        sources[file] = _Source(text, top_key, positions)
     if own:
         find = line_finder(text, top_key)
         lines = {id(p): find(i, f) for p, i, f in paths}
@@ -519,6 +547,7 @@ def load_uncached(data_dir: Path) -> KnowledgeBase:
     """Read, validate and cross-link every file in data_dir; raise DataError listing all problems."""
     problems: list[Problem] = []
     parsed: dict[str, list[Any]] = {}
+    sources: dict[str, _Source] = {}
     for name, key, path in _iter_files(data_dir):
         if not path.is_file():
             if name in REQUIRED_FILES:
@@ -526,11 +555,16 @@ def load_uncached(data_dir: Path) -> KnowledgeBase:
             parsed[key] = []
             continue
         try:
-            parsed[key] = parse_file(path, key, problems)
+            parsed[key] = parse_file(path, key, problems, sources)
         except DataError as exc:
             problems.extend(exc.problems)
             parsed[key] = []
-    kb = _link(parsed, data_dir, problems)
+    linked: list[Problem] = []
+    kb = _link(parsed, data_dir, linked)
+    for problem in linked:
+        source = sources.get(problem.file)
+        line = source.line(problem.entry, problem.field) if source and problem.line is None else None
+        problems.append(Problem(problem.file, problem.message, line, problem.entry, problem.field) if line else problem)
     if problems:
         raise DataError(problems)
     return kb

@@ -75,6 +75,12 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("painref: interrupted\n")
         code = 130
+    except Exception as exc:
+        if os.environ.get("PAINREF_DEBUG"):
+            raise
+        sys.stderr.write(f"painref: internal error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write("hint: this is a bug; PAINREF_DEBUG=1 shows the traceback\n")
+        code = 70
     sys.exit(code)
 
 

@@ -208,3 +208,32 @@ def test_hostile_queries_do_not_crash_or_leak_escapes(query: str) -> None:
     code, out, err = run("lookup", query, *DATA)
     assert code == 1
     assert "\x1b" not in out + err
+
+
+def test_narrow_terminal_output_fits(kb_dir: Path) -> None:
+    narrow = CliRunner(env={"COLUMNS": "40"})
+    for args in (["lookup", "sciatica"], ["compare", "rfa", "epidural"], ["list", "procedures"], ["pathway", "mbb"]):
+        result = narrow.invoke(app, [*args, "--data", str(FIXTURE_KB)])
+        assert result.exit_code == 0, args
+        assert max(len(line) for line in result.stdout.splitlines()) <= 40, args
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!.,", "x" * 100_000])
+def test_odd_queries_get_a_clear_answer(query: str) -> None:
+    code, out, err = run("lookup", query, *DATA)
+    assert code == 1 and out == ""
+    assert err.startswith("painref: no confident match") and len(err) < 2000
+
+
+def test_control_characters_and_markup_in_data_never_reach_the_terminal(kb_dir: Path) -> None:
+    path = kb_dir / "procedures.yaml"
+    text = path.read_text().replace(
+        "summary: A test block", 'summary: "\\e[31mred\\e[0m [bold]x[/bold] \\a A test block'
+    )
+    path.write_text(
+        text.replace("of the nerves serving the facet joints.", 'of the nerves serving the facet joints."', 1)
+    )
+    code, out, _ = run("show", "mbb", "--data", str(kb_dir))
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "[bold]x[/bold]" in out

@@ -71,6 +71,13 @@ def test_broken_cross_reference_names_file_entry_and_field(kb_dir: Path) -> None
     assert "cryoablation" in problem
 
 
+def test_cross_reference_problems_name_a_line_too(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "next_steps: [radiofrequency-ablation]", "next_steps: [cryoablation]")
+    [problem] = problems_for(kb_dir)
+    line = int(problem.split("procedures.yaml:")[1].split(":")[0])
+    assert "cryoablation" in (kb_dir / "procedures.yaml").read_text().splitlines()[line - 1]
+
+
 def test_condition_where_procedure_expected(kb_dir: Path) -> None:
     replace(kb_dir / "procedures.yaml", "prerequisites: [medial-branch-block]", "prerequisites: [sciatica]")
     [problem] = problems_for(kb_dir)
