@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="painref-bench-"))
     try:
-        env = {**os.environ, "PAINREF_CACHE_DIR": str(work / "cache")}
+        env = {**os.environ, "PAINREF_CACHE_DIR": str(work / "cache"), "PAINREF_HOME": str(work / "home")}
         env.pop("PAINREF_DATA", None)
+        env.pop("PAINREF_PATH", None)
         floor = [python, "-c", "import typer, rich.console, rich.table"]
 
         # A copy of the built-in knowledge base whose files we can touch.

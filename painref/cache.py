@@ -30,7 +30,7 @@ from painref import __version__
 
 T = TypeVar("T")
 FORMAT = 2
-DATA_FILES = ("procedures.yaml", "conditions.yaml", "glossary.yaml", "guide.yaml")
+DATA_FILES = ("procedures.yaml", "conditions.yaml", "glossary.yaml", "guide.yaml", "notes.yaml")
 _LENGTH = struct.Struct("<Q")
 
 
@@ -66,22 +66,24 @@ def _code_stamp() -> tuple[int, ...]:
     return tuple(stamp)
 
 
-def key_for(data_dir: Path) -> tuple[object, ...]:
+def key_for(layers: list[Path]) -> tuple[object, ...]:
+    """Everything the cached result depends on: code, Python, and every layer's files."""
     stats: list[tuple[str, int, int]] = []
-    for name in DATA_FILES:
-        try:
-            st = (data_dir / name).stat()
-        except OSError:
-            continue
-        stats.append((name, st.st_size, st.st_mtime_ns))
-    return (FORMAT, __version__, _code_stamp(), sys.version_info[:2], str(data_dir.resolve()), tuple(stats))
+    for directory in layers:
+        for name in DATA_FILES:
+            try:
+                st = os.stat(os.path.join(directory, name))
+            except OSError:
+                continue
+            stats.append((os.path.join(directory, name), st.st_size, st.st_mtime_ns))
+    return (FORMAT, __version__, _code_stamp(), sys.version_info[:2], tuple(map(str, layers)), tuple(stats))
 
 
-def path_for(data_dir: Path) -> Path:
-    # The name only spreads directories over files; the key inside decides freshness.
+def path_for(layers: list[Path]) -> Path:
+    # The name only spreads layer sets over files; the key inside decides freshness.
     import zlib
 
-    digest = zlib.crc32(str(data_dir.resolve()).encode())
+    digest = zlib.crc32(os.pathsep.join(os.path.abspath(d) for d in layers).encode())
     return cache_dir() / f"kb-{digest:08x}.cache"
 
 
@@ -134,16 +136,16 @@ class Deferred(Mapping[str, T]):
         return len(self._get())
 
 
-def read(data_dir: Path) -> tuple[dict[str, Any], IO[bytes]] | None:
+def read(layers: list[Path]) -> tuple[dict[str, Any], IO[bytes]] | None:
     """The header and the open file of a fresh cache, or None."""
     try:
-        fh = path_for(data_dir).open("rb")
+        fh = path_for(layers).open("rb")
     except OSError:
         return None
     try:
         (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
         header = marshal.loads(fh.read(length))
-        if isinstance(header, dict) and header.get("key") == key_for(data_dir):
+        if isinstance(header, dict) and header.get("key") == key_for(layers):
             return header, fh
     except Exception:
         pass
@@ -151,7 +153,7 @@ def read(data_dir: Path) -> tuple[dict[str, Any], IO[bytes]] | None:
     return None
 
 
-def write(data_dir: Path, header: dict[str, Any], records: dict[str, object]) -> None:
+def write(layers: list[Path], header: dict[str, Any], records: dict[str, object]) -> None:
     """Write header and records atomically; a cache that cannot be written is not an error.
 
     `header` holds builtin values only; it gains "key" and "offsets" (id -> (start,
@@ -165,8 +167,8 @@ def write(data_dir: Path, header: dict[str, Any], records: dict[str, object]) ->
     for ident, blob in blobs:
         offsets[ident] = (position, len(blob))
         position += len(blob)
-    head = marshal.dumps({**header, "key": key_for(data_dir), "offsets": offsets})
-    path = path_for(data_dir)
+    head = marshal.dumps({**header, "key": key_for(layers), "offsets": offsets})
+    path = path_for(layers)
     try:
         import tempfile
 

@@ -46,7 +46,13 @@ DataOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-Words = Annotated[list[str], typer.Argument(help="A name, alias or abbreviation; several words are joined.")]
+Words = Annotated[
+    list[str],
+    typer.Argument(
+        help="A name, alias or abbreviation; several words are joined.",
+        autocompletion=commands.complete_entries,
+    ),
+]
 
 
 class ListKind(StrEnum):
@@ -114,7 +120,12 @@ def show(name: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
 
 @command()
 def compare(
-    names: Annotated[list[str], typer.Argument(help="Two or more procedures; quote names of several words.")],
+    names: Annotated[
+        list[str],
+        typer.Argument(
+            help="Two or more procedures; quote names of several words.", autocompletion=commands.complete_entries
+        ),
+    ],
     json: JsonOpt = False,
     data: DataOpt = None,
 ) -> int:
@@ -202,7 +213,10 @@ def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
 
 @command()
 def define(
-    term: Annotated[list[str], typer.Argument(help="A term used on the cards, e.g. fluoroscopy.")],
+    term: Annotated[
+        list[str],
+        typer.Argument(help="A term used on the cards, e.g. fluoroscopy.", autocompletion=commands.complete_terms),
+    ],
     json: JsonOpt = False,
     data: DataOpt = None,
 ) -> int:
@@ -273,6 +287,39 @@ def export(
 
 
 @command()
+def paths(json: JsonOpt = False, data: DataOpt = None) -> int:
+    """The knowledge-base layers in order: built-in, $PAINREF_PATH, then yours.
+
+    For each: whether it exists and how many entries it adds or overrides.
+    Set PAINREF_PATH (colon-separated) for shared layers such as a clinic's;
+    your own layer is $PAINREF_HOME, or the user data directory.
+
+    Examples: painref paths · PAINREF_PATH=/srv/clinic-kb painref paths --json
+    """
+    return commands.paths(json, data)
+
+
+class NewKind(StrEnum):
+    procedure = "procedure"
+    condition = "condition"
+
+
+@command()
+def new(
+    kind: Annotated[NewKind, typer.Argument(help="procedure or condition.")],
+    ident: Annotated[str, typer.Argument(metavar="ID", help="The new entry's id, e.g. my-clinic-block.")],
+) -> int:
+    """Add a commented template for a new entry to your own layer, ready to edit.
+
+    Prints the file's path. Uncomment the template, fill in every field, then
+    run `painref validate`.
+
+    Examples: painref new procedure my-clinic-block · painref new condition my-condition
+    """
+    return commands.new(kind.value, ident)
+
+
+@command()
 def validate(
     directory: Annotated[
         Path | None, typer.Argument(help="Knowledge-base directory (default: --data, $PAINREF_DATA or built-in).")
@@ -282,7 +329,8 @@ def validate(
 ) -> int:
     """Check a knowledge base and report every problem with file and line.
 
-    Exit 0 when clean, 2 otherwise.
+    With DIR, that directory alone; otherwise every layer in force. Exit 0
+    when clean, 2 otherwise.
 
     Examples: painref validate ./my-data · painref validate --json
     """

@@ -344,18 +344,20 @@ def guide(json: bool = False, data: DataDir = None) -> int:
 
 
 def validate(directory: Path | None = None, json: bool = False, data: DataDir = None) -> int:
+    """Check one directory (DIR), or every layer in force (--data, or built-in + PAINREF_PATH + user)."""
     from painref.errors import DataError
-    from painref.knowledge import load_uncached
-    from painref.paths import resolve_data_dir
+    from painref.knowledge import load_layers
+    from painref.paths import Layer, resolve_layers
 
-    where = resolve_data_dir(directory or data)
+    layers = [Layer("data", _directory(directory), required=True)] if directory else resolve_layers(data)
+    where = ", ".join(str(layer.path) for layer in layers if layer.required or layer.path.is_dir())
     try:
-        kb = load_uncached(where)
+        kb = load_layers(layers)
         problems: list[str] = []
     except DataError as exc:
         problems = [str(p) for p in exc.problems]
     if json:
-        _print_json({"directory": str(where), "ok": not problems, "problems": problems})
+        _print_json({"directory": where, "ok": not problems, "problems": problems})
     elif problems:
         for line in problems:
             sys.stderr.write(f"{line}\n")
@@ -363,9 +365,173 @@ def validate(directory: Path | None = None, json: bool = False, data: DataDir = 
     else:
         sys.stdout.write(
             f"ok: {where}: {len(kb.procedures)} procedures, {len(kb.conditions)} conditions, "
-            f"{len(kb.terms)} glossary terms, {len(kb.guide)} guide sections\n"
+            f"{len(kb.terms)} glossary terms, {len(kb.guide)} guide sections, "
+            f"{sum(len(n) for n in kb.notes.values())} notes\n"
         )
     return 2 if problems else 0
+
+
+def _directory(path: Path) -> Path:
+    from painref.paths import resolve_data_dir
+
+    return resolve_data_dir(path)
+
+
+def paths(json: bool = False, data: DataDir = None) -> int:
+    """The layers in order: whether each exists, and what it adds or overrides."""
+    from painref.errors import DataError, Problem
+    from painref.knowledge import FILES, parse_file
+    from painref.paths import resolve_layers
+
+    seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for layer in resolve_layers(data):
+        row: dict[str, Any] = {
+            "layer": layer.name,
+            "path": str(layer.path),
+            "exists": layer.path.is_dir(),
+            "files": [],
+            "added": 0,
+            "overridden": 0,
+            "notes": 0,
+            "problems": 0,
+        }
+        for name, key in FILES.items() if row["exists"] else ():
+            path = layer.path / name
+            if not path.is_file():
+                continue
+            row["files"].append(name)
+            problems: list[Problem] = []
+            try:
+                records = parse_file(path, key, problems)
+            except DataError as exc:
+                row["problems"] += len(exc.problems)
+                continue
+            row["problems"] += len(problems)
+            if key == "notes":
+                row["notes"] += len(records)
+            elif key in ("procedures", "conditions"):
+                for record in records:
+                    row["overridden" if record.id in seen else "added"] += 1
+                    seen.add(record.id)
+        rows.append(row)
+    if json:
+        _print_json({"layers": rows})
+        return 0
+    from painref import render
+
+    _print(render.paths_table(rows))
+    return 0
+
+
+TEMPLATES = {
+    "procedure": """
+# --- new procedure: uncomment, fill in every field, then run `painref validate` ---
+# - id: {id}
+#   name: Standard clinical name
+#   aliases: [abbreviation, lay name]
+#   parent: null                  # or the id of the family's general entry
+#   category: nerve-block         # see `painref list procedures`; data/SCHEMA.md lists them
+#   purpose: therapeutic          # diagnostic | therapeutic | both
+#   summary: One or two sentences in your own words.
+#   mechanism:
+#     agent: Medication or energy used
+#     target: Target anatomy
+#   imaging:
+#     modalities: [fluoroscopy]   # fluoroscopy | ultrasound | ct | none
+#     note: How imaging guides it.
+#   anesthesia: Local anesthetic; sedation if any.
+#   setting: Where it is done.
+#   procedure_time: How long it takes.
+#   onset: When relief starts.
+#   relief:
+#     text: How long relief typically lasts, with its source.
+#     weeks: [2, 26]              # [min, max] in weeks, max may be null; or null when unknown
+#   recovery: What recovery looks like.
+#   risks: [A risk]
+#   bleeding_risk:
+#     category: low               # low | intermediate | high | unclassified (ASRA 2018)
+#     note: Which row of the guideline, listed or by analogy.
+#   prerequisites: []             # ids of procedures that come first
+#   next_steps: []                # ids of procedures that may follow
+#   questions: [First question?, Second question?, Third question?]
+#   sources:
+#     - title: Title of the reference
+#       publisher: Journal or organisation
+#       year: 2024
+#       url: https://example.org/reference
+""",
+    "condition": """
+# --- new condition: uncomment, fill in every field, then run `painref validate` ---
+# - id: {id}
+#   name: Standard clinical name
+#   aliases: [lay name]
+#   region: low-back              # see data/SCHEMA.md for the list
+#   summary: One or two sentences in your own words.
+#   symptoms: [A symptom]
+#   icd10:
+#     - code: M54.50
+#       description: Low back pain, unspecified   # the official ICD-10-CM description
+#   conservative_care: [Physical therapy]
+#   procedures:
+#     - id: epidural-steroid-injection
+#       role: therapeutic         # diagnostic | therapeutic
+#   questions: [First question?, Second question?, Third question?]
+#   sources:
+#     - title: Title of the reference
+#       publisher: Journal or organisation
+#       year: 2024
+#       url: https://example.org/reference
+""",
+}
+
+
+def new(kind: str, ident: str) -> int:
+    """Append a commented template for a new entry to the user's layer."""
+    from painref.knowledge import SLUG
+    from painref.paths import user_dir
+
+    if not SLUG.match(ident):
+        raise PainrefError(f"{_shown(ident)} is not an id", hint="ids are lowercase words joined by hyphens: my-block")
+    path = user_dir() / f"{kind}s.yaml"
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if f"id: {ident}\n" in text:
+            raise PainrefError(f"{path} already has an entry or template with id {ident!r}", hint="edit it there")
+    else:
+        text = f"# Your own {kind}s for painref (the user layer). Schema: data/SCHEMA.md in painref's source.\n"
+        text += f"{kind}s:\n"
+    from painref.progress import write_atomic
+
+    write_atomic(path, text.rstrip("\n") + "\n" + TEMPLATES[kind].format(id=ident))
+    sys.stdout.write(f"{path}\n")
+    sys.stderr.write(f"painref: added a template for {ident!r}; edit it, then run 'painref validate'\n")
+    return 0
+
+
+def complete_entries(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion: entry ids whose id, name or alias starts with what was typed."""
+    return _complete(incomplete, terms=False)
+
+
+def complete_terms(incomplete: str) -> list[tuple[str, str]]:
+    return _complete(incomplete, terms=True)
+
+
+def _complete(incomplete: str, terms: bool) -> list[tuple[str, str]]:
+    from painref.text import normalize
+
+    try:
+        store = _store(None)
+    except PainrefError:
+        return []
+    index = store.terms if terms else store.entries
+    typed = normalize(incomplete)
+    out: list[tuple[str, str]] = []
+    for _kind, ident, name, aliases, _depth in index.entries:
+        if ident.startswith(incomplete) or any(normalize(label).startswith(typed) for label in (name, *aliases)):
+            out.append((ident, name))
+    return sorted(out)[:100]
 
 
 def report(exc: PainrefError) -> int:

@@ -61,9 +61,11 @@ def condition_record(kb: KnowledgeBase, cond: Condition) -> dict[str, Any]:
 
 
 def entry_record(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
-    if isinstance(entry, Procedure):
-        return procedure_record(kb, entry)
-    return condition_record(kb, entry)
+    """The full record, with the layer it came from and any local notes."""
+    record = procedure_record(kb, entry) if isinstance(entry, Procedure) else condition_record(kb, entry)
+    record["layer"] = kb.origin.get(entry.id, "data")
+    record["notes"] = [{"layer": n.layer, "text": n.text} for n in kb.notes.get(entry.id, ())]
+    return record
 
 
 def term_record(term: Term) -> dict[str, Any]:

@@ -9,7 +9,7 @@ file, the line, the entry and the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,15 @@ from painref.model import (
     IcdCode,
     KnowledgeBase,
     Link,
+    Note,
     Procedure,
     Source,
     Term,
 )
-from painref.paths import builtin_data_dir, resolve_data_dir
+from painref.paths import Layer, builtin_data_dir, resolve_data_dir
 from painref.text import squash
 
-__all__ = ["builtin_data_dir", "load_uncached", "parse_file", "resolve_data_dir"]
+__all__ = ["builtin_data_dir", "load_layers", "load_uncached", "parse_file", "resolve_data_dir"]
 
 # file name -> top-level key; the first two are required in a data directory.
 FILES = {
@@ -42,6 +43,7 @@ FILES = {
     "conditions.yaml": "conditions",
     "glossary.yaml": "terms",
     "guide.yaml": "sections",
+    "notes.yaml": "notes",
 }
 REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
 
@@ -456,11 +458,20 @@ def _section(c: _Checker) -> GuideSection:
     return GuideSection(c.text("id"), c.text("title"), c.texts("items"), c.sources())
 
 
+def _note(c: _Checker) -> Note:
+    _unknown_fields(c, {"id", "text"})
+    ident = c.text("id")
+    if ident and not SLUG.match(ident):
+        c.fail("id", f"not an id (lowercase-slug): {ident!r}")
+    return Note(ident, c.text("text"))
+
+
 BUILDERS: dict[str, Callable[[_Checker], Any]] = {
     "procedures": _procedure,
     "conditions": _condition,
     "terms": _term,
     "sections": _section,
+    "notes": _note,
 }
 
 
@@ -475,6 +486,8 @@ def _entries(data: Any, file: str, top_key: str, problems: list[Problem]) -> lis
     if extra:
         problems.append(Problem(file, f"unknown top-level key {extra[0]!r}; expected only '{top_key}'"))
     entries = data.get(top_key)
+    if entries is None:
+        return []  # "procedures:" followed only by comments (a fresh template): no entries yet
     if not isinstance(entries, list):
         problems.append(Problem(file, f"'{top_key}' must be a list of entries, found {_kind(entries)}"))
         return []
@@ -538,61 +551,105 @@ def parse_file(
     return records
 
 
-def _iter_files(data_dir: Path) -> Iterator[tuple[str, str, Path]]:
-    for name, key in FILES.items():
-        yield name, key, data_dir / name
-
-
 def load_uncached(data_dir: Path) -> KnowledgeBase:
-    """Read, validate and cross-link every file in data_dir; raise DataError listing all problems."""
+    """Read, validate and cross-link one knowledge-base directory; raise DataError listing all problems."""
+    return load_layers([Layer("data", data_dir, required=True)])
+
+
+class _Merged:
+    """Entries of all layers by id (a later layer's entry replaces an earlier one), and where each came from."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, Any]] = {key: {} for key in FILES.values()}
+        self.file_of: dict[tuple[str, str], str] = {}  # (table, id) -> file
+        self.origin: dict[str, str] = {}  # entry id -> layer name
+        self.notes: dict[str, list[tuple[Note, str]]] = {}  # entry id -> (note, file)
+
+
+def load_layers(layers: list[Layer]) -> KnowledgeBase:
+    """Read every layer in order, merge them and cross-link the result; raise DataError listing all problems."""
     problems: list[Problem] = []
-    parsed: dict[str, list[Any]] = {}
     sources: dict[str, _Source] = {}
-    for name, key, path in _iter_files(data_dir):
-        if not path.is_file():
-            if name in REQUIRED_FILES:
-                problems.append(Problem(str(path), "missing file"))
-            parsed[key] = []
-            continue
-        try:
-            parsed[key] = parse_file(path, key, problems, sources)
-        except DataError as exc:
-            problems.extend(exc.problems)
-            parsed[key] = []
+    merged = _Merged()
+    for layer in layers:
+        if not layer.required and not layer.path.is_dir():
+            continue  # an optional layer that does not exist adds nothing
+        for name, key in FILES.items():
+            path = layer.path / name
+            if not path.is_file():
+                if layer.required and name in REQUIRED_FILES:
+                    problems.append(Problem(str(path), "missing file"))
+                continue
+            try:
+                records = parse_file(path, key, problems, sources)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                continue
+            _merge(merged, layer, key, records, str(path), problems)
     linked: list[Problem] = []
-    kb = _link(parsed, data_dir, linked)
+    kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers))
     for problem in linked:
         source = sources.get(problem.file)
         line = source.line(problem.entry, problem.field) if source and problem.line is None else None
         problems.append(Problem(problem.file, problem.message, line, problem.entry, problem.field) if line else problem)
+    if len(layers) > 1:
+        names = {str(layer.path): layer.name for layer in layers}
+        problems = [_in_layer(p, names) for p in problems]
     if problems:
         raise DataError(problems)
     return kb
 
 
-def _link(parsed: dict[str, list[Any]], data_dir: Path, problems: list[Problem]) -> KnowledgeBase:
-    proc_file = str(data_dir / "procedures.yaml")
-    cond_file = str(data_dir / "conditions.yaml")
-    procedures: dict[str, Procedure] = {}
-    conditions: dict[str, Condition] = {}
+def _in_layer(problem: Problem, names: dict[str, str]) -> Problem:
+    layer = names.get(str(Path(problem.file).parent))
+    if layer is None:
+        return problem
+    return Problem(problem.file, f"{problem.message} (layer {layer})", problem.line, problem.entry, problem.field)
 
-    def add(table: dict[str, Any], entry: Any, file: str) -> None:
-        if not entry.id:
-            return
-        if entry.id in procedures or entry.id in conditions:
-            problems.append(Problem(file, "duplicate id", entry=entry.id, field="id"))
-            return
-        table[entry.id] = entry
 
-    for proc in parsed["procedures"]:
-        add(procedures, proc, proc_file)
-    for cond in parsed["conditions"]:
-        add(conditions, cond, cond_file)
+def _merge(merged: _Merged, layer: Layer, key: str, records: list[Any], file: str, problems: list[Problem]) -> None:
+    seen_here: set[str] = set()
+    for record in records:
+        if not record.id:
+            continue
+        if record.id in seen_here:
+            problems.append(Problem(file, "duplicate id", entry=record.id, field="id"))
+            continue
+        seen_here.add(record.id)
+        if key == "notes":
+            merged.notes.setdefault(record.id, []).append((Note(record.id, record.text, layer.name), file))
+            continue
+        if key in ("procedures", "conditions"):
+            other = "conditions" if key == "procedures" else "procedures"
+            if record.id in merged.tables[other]:
+                kind = other[:-1]
+                same_layer = merged.origin.get(record.id) == layer.name
+                message = (
+                    f"duplicate id: already a {kind}"
+                    if same_layer
+                    else f"id is a {kind} in an earlier layer; an entry cannot change kind"
+                )
+                problems.append(Problem(file, message, entry=record.id, field="id"))
+                continue
+            if record.id in merged.tables[key] and merged.origin.get(record.id) == layer.name:
+                problems.append(Problem(file, "duplicate id", entry=record.id, field="id"))
+                continue
+            merged.origin[record.id] = layer.name
+        merged.tables[key][record.id] = record
+        merged.file_of[(key, record.id)] = file
+
+
+def _link(merged: _Merged, problems: list[Problem], where: str) -> KnowledgeBase:
+    procedures: dict[str, Procedure] = merged.tables["procedures"]
+    conditions: dict[str, Condition] = merged.tables["conditions"]
+
+    def file_of(entry: Procedure | Condition) -> str:
+        return merged.file_of[(entry.kind + "s", entry.id)]
 
     # Names and aliases must point at one entry only.
     owner: dict[str, str] = {}
-    labelled: list[tuple[Procedure | Condition, str]] = [(p, proc_file) for p in procedures.values()]
-    labelled += [(c, cond_file) for c in conditions.values()]
+    labelled: list[tuple[Procedure | Condition, str]] = [(p, file_of(p)) for p in procedures.values()]
+    labelled += [(c, file_of(c)) for c in conditions.values()]
     for entry, file in labelled:
         seen_here: set[str] = set()
         for label in (entry.name, *entry.aliases):
@@ -621,6 +678,7 @@ def _link(parsed: dict[str, list[Any]], data_dir: Path, problems: list[Problem])
             problems.append(Problem(file, f"{what}: {ref!r}", entry=entry_id, field=field))
 
     for proc in procedures.values():
+        proc_file = file_of(proc)
         if proc.parent is not None:
             check_procedure_ids(proc.id, "parent", (proc.parent,), proc_file)
         check_procedure_ids(proc.id, "prerequisites", proc.prerequisites, proc_file)
@@ -628,6 +686,7 @@ def _link(parsed: dict[str, list[Any]], data_dir: Path, problems: list[Problem])
         if proc.id in proc.prerequisites or proc.id in proc.next_steps:
             problems.append(Problem(proc_file, "an entry cannot come before or after itself", entry=proc.id))
     for proc in procedures.values():
+        proc_file = file_of(proc)
         seen = {proc.id}
         node = proc
         while node.parent and node.parent in procedures:
@@ -639,6 +698,7 @@ def _link(parsed: dict[str, list[Any]], data_dir: Path, problems: list[Problem])
 
     treats: dict[str, list[Link]] = {pid: [] for pid in procedures}
     for cond in conditions.values():
+        cond_file = file_of(cond)
         check_procedure_ids(cond.id, "procedures", tuple(link.id for link in cond.procedures), cond_file)
         seen_links: set[str] = set()
         for link in cond.procedures:
@@ -658,18 +718,18 @@ def _link(parsed: dict[str, list[Any]], data_dir: Path, problems: list[Problem])
         proc.variants = tuple(variants[proc.id])
         proc.treats = tuple(treats[proc.id])
 
-    terms: dict[str, Term] = {}
-    for term in parsed["terms"]:
-        if term.id in terms:
-            problems.append(Problem(str(data_dir / "glossary.yaml"), "duplicate id", entry=term.id, field="id"))
-        terms[term.id] = term
-    guide: dict[str, GuideSection] = {}
-    for section in parsed["sections"]:
-        if section.id in guide:
-            problems.append(Problem(str(data_dir / "guide.yaml"), "duplicate id", entry=section.id, field="id"))
-        guide[section.id] = section
-    if parsed["sections"]:
+    terms: dict[str, Term] = merged.tables["terms"]
+    guide: dict[str, GuideSection] = merged.tables["sections"]
+    if guide:
+        guide_file = merged.file_of[("sections", next(iter(guide)))]
         for required in GUIDE_SECTIONS:
             if required not in guide:
-                problems.append(Problem(str(data_dir / "guide.yaml"), f"missing the {required!r} section"))
-    return KnowledgeBase(procedures, conditions, terms, guide, str(data_dir))
+                problems.append(Problem(guide_file, f"missing the {required!r} section"))
+    notes: dict[str, tuple[Note, ...]] = {}
+    for entry_id, attached in merged.notes.items():
+        if entry_id not in procedures and entry_id not in conditions:
+            for file in {file for _note, file in attached}:
+                problems.append(Problem(file, f"note for an unknown entry: {entry_id!r}", entry=entry_id, field="id"))
+            continue
+        notes[entry_id] = tuple(note for note, _file in attached)
+    return KnowledgeBase(procedures, conditions, terms, guide, where, origin=merged.origin, notes=notes)

@@ -160,13 +160,22 @@ class GuideSection:
     sources: tuple[Source, ...]
 
 
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Note:
+    """A layer's own note on an entry (a clinic's protocol, a trainee's mnemonic)."""
+
+    id: str  # the entry it is attached to
+    text: str
+    layer: str = ""
+
+
 Entry = Procedure | Condition
 
 
 class KnowledgeBase:
     """All entries. The mappings may be plain dicts or lazily loaded from the cache."""
 
-    __slots__ = ("conditions", "guide", "names", "procedures", "terms", "where")
+    __slots__ = ("conditions", "guide", "names", "notes", "origin", "procedures", "terms", "where")
 
     def __init__(
         self,
@@ -176,6 +185,8 @@ class KnowledgeBase:
         guide: Mapping[str, GuideSection],
         where: str = "",
         names: Mapping[str, str] | None = None,
+        origin: Mapping[str, str] | None = None,
+        notes: Mapping[str, tuple[Note, ...]] | None = None,
     ) -> None:
         self.procedures = procedures
         self.conditions = conditions
@@ -185,6 +196,8 @@ class KnowledgeBase:
         if names is None:
             names = {p.id: p.name for p in procedures.values()} | {c.id: c.name for c in conditions.values()}
         self.names = names
+        self.origin = origin or {}  # entry id -> the layer it came from
+        self.notes = notes or {}  # entry id -> notes attached by layers
 
     def entry(self, entry_id: str) -> Entry | None:
         if entry_id in self.procedures:

@@ -1,11 +1,28 @@
-"""Where the knowledge base lives: --data, $PAINREF_DATA, or the built-in one."""
+"""Where the knowledge base lives: its layers, in the order they are read.
+
+Without --data: the built-in knowledge base, then each directory of
+$PAINREF_PATH (colon-separated, like PATH), then the user's own directory
+($PAINREF_HOME, else the platform's user data directory). Each may hold any of
+procedures.yaml, conditions.yaml, glossary.yaml, guide.yaml and notes.yaml; a
+later layer adds entries and overrides an entry of the same id. With --data
+DIR (or $PAINREF_DATA) that one directory is the whole knowledge base.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from painref.errors import PainrefError
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Layer:
+    name: str
+    path: Path
+    required: bool = False  # must hold procedures.yaml and conditions.yaml
 
 
 def builtin_data_dir() -> Path:
@@ -19,14 +36,40 @@ def builtin_data_dir() -> Path:
     return packaged if (packaged / "procedures.yaml").is_file() else here.parent / "data"
 
 
-def resolve_data_dir(data: str | os.PathLike[str] | None) -> Path:
-    """--data wins, then $PAINREF_DATA, then the built-in knowledge base."""
-    chosen = data if data not in (None, "") else os.environ.get("PAINREF_DATA") or None
-    if chosen is None:
-        return builtin_data_dir()
+def user_dir() -> Path:
+    """The user's painref directory: $PAINREF_HOME, else the platform's user data directory."""
+    override = os.environ.get("PAINREF_HOME")
+    if override:
+        return Path(override).expanduser()
+    if sys.platform.startswith("linux"):
+        # platformdirs' rule for Linux, without its import cost on every lookup.
+        return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "painref"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("painref", appauthor=False))
+
+
+def _directory(chosen: str | os.PathLike[str]) -> Path:
     path = Path(chosen).expanduser()
     if not path.exists():
         raise PainrefError(f"data directory not found: {path}", hint="--data and PAINREF_DATA name a directory")
     if not path.is_dir():
         raise PainrefError(f"not a directory: {path}", hint="--data and PAINREF_DATA name a directory")
     return path
+
+
+def resolve_data_dir(data: str | os.PathLike[str] | None) -> Path:
+    """--data wins, then $PAINREF_DATA, then the built-in knowledge base."""
+    chosen = data if data not in (None, "") else os.environ.get("PAINREF_DATA") or None
+    return builtin_data_dir() if chosen is None else _directory(chosen)
+
+
+def resolve_layers(data: str | os.PathLike[str] | None) -> list[Layer]:
+    chosen = data if data not in (None, "") else os.environ.get("PAINREF_DATA") or None
+    if chosen is not None:
+        return [Layer("data", _directory(chosen), required=True)]
+    layers = [Layer("built-in", builtin_data_dir(), required=True)]
+    for number, entry in enumerate(filter(None, os.environ.get("PAINREF_PATH", "").split(os.pathsep)), 1):
+        layers.append(Layer(f"PAINREF_PATH {number}", Path(entry).expanduser()))
+    layers.append(Layer("user", user_dir()))
+    return layers

@@ -22,13 +22,9 @@ FILE = "progress.json"
 
 
 def home_dir() -> Path:
-    """The user's painref directory: $PAINREF_HOME, else the platform's user data directory."""
-    override = os.environ.get("PAINREF_HOME")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
+    from painref.paths import user_dir
 
-    return Path(platformdirs.user_data_dir("painref", appauthor=False))
+    return user_dir()
 
 
 @dataclass(slots=True)

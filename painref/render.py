@@ -7,6 +7,7 @@ markup in it is shown as typed and control characters never reach the terminal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -132,7 +133,7 @@ def procedure_card(kb: KnowledgeBase, proc: Procedure) -> Panel:
         ("Sources", _sources(proc.sources)),
     ]
     title = Text.assemble(plain(proc.name, "bold"), plain("  procedure", DIM))
-    return Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED)
+    return Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED, **_layer(kb, proc.id))
 
 
 def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Responsive:
@@ -181,14 +182,30 @@ def condition_card(kb: KnowledgeBase, cond: Condition) -> Group:
         ("Sources", _sources(cond.sources)),
     ]
     title = Text.assemble(plain(cond.name, "bold"), plain("  condition", DIM))
-    panel = Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED)
+    panel = Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED, **_layer(kb, cond.id))
     return Group(panel, condition_procedures_table(kb, cond))
 
 
+def _layer(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
+    """The card's subtitle: the layer an entry came from, when there is more than one."""
+    layer = kb.origin.get(entry_id)
+    if not layer or layer == "data":
+        return {}
+    return {"subtitle": plain(f"from the {layer} layer", DIM), "subtitle_align": "right"}
+
+
+def notes_panel(kb: KnowledgeBase, entry: Entry) -> Panel | None:
+    notes = kb.notes.get(entry.id, ())
+    if not notes:
+        return None
+    body = Text("\n").join(Text.assemble(plain(f"[{n.layer}] ", "bold magenta"), plain(n.text)) for n in notes)
+    return Panel(body, title=plain("Local notes (not from the source documents)", "bold magenta"), title_align="left")
+
+
 def entry_card(kb: KnowledgeBase, entry: Entry) -> RenderableType:
-    if isinstance(entry, Procedure):
-        return procedure_card(kb, entry)
-    return condition_card(kb, entry)
+    card = procedure_card(kb, entry) if isinstance(entry, Procedure) else condition_card(kb, entry)
+    notes = notes_panel(kb, entry)
+    return card if notes is None else Group(card, notes)
 
 
 def hits_table(hits: Sequence[Hit], title: str) -> Table:
@@ -391,3 +408,27 @@ def stats_view(record: dict[str, object]) -> Group:
     if isinstance(weak, list) and weak:
         parts.append(plain("Weak: " + ", ".join(str(w) for w in weak[:12]), "yellow"))
     return Group(*parts)
+
+
+def paths_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """The knowledge-base layers, in the order they are read."""
+    table = Table(title=plain("Layers, read in this order (later ones add and override)"), box=box.SIMPLE_HEAD)
+    table.add_column(plain("Layer"), no_wrap=True)
+    table.add_column(plain("Path"), overflow="fold", ratio=3)
+    table.add_column(plain("Exists"))
+    table.add_column(plain("Adds"), justify="right")
+    table.add_column(plain("Overrides"), justify="right")
+    table.add_column(plain("Notes"), justify="right")
+    for row in rows:
+        exists = plain("yes" if row["exists"] else "no", "" if row["exists"] else DIM)
+        if row["problems"]:
+            exists = plain(f"{row['problems']} problem(s)", "red")
+        table.add_row(
+            plain(row["layer"]),
+            plain(row["path"]),
+            exists,
+            plain(str(row["added"])),
+            plain(str(row["overridden"])),
+            plain(str(row["notes"])),
+        )
+    return table

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from painref import cache
 from painref.model import KnowledgeBase
-from painref.paths import resolve_data_dir
+from painref.paths import Layer, resolve_layers
 from painref.search import Index
 
 
@@ -19,17 +19,17 @@ class Store:
     terms: Index
 
 
-def build(data_dir: Path) -> Store:
-    from painref.knowledge import load_uncached  # YAML and validation only on a cache miss
+def build(layers: list[Layer]) -> Store:
+    from painref.knowledge import load_layers  # YAML and validation only on a cache miss
 
-    kb = load_uncached(data_dir)
+    kb = load_layers(layers)
     return Store(kb, Index.for_entries(kb), Index.for_terms(kb))
 
 
-GLOSSARY, GUIDE = "<glossary>", "<guide>"  # record keys that cannot be entry ids
+GLOSSARY, GUIDE, NOTES = "<glossary>", "<guide>", "<notes>"  # record keys that cannot be entry ids
 
 
-def _save(data_dir: Path, store: Store) -> None:
+def _save(dirs: list[Path], store: Store) -> None:
     kb = store.kb
     header = {
         "entries": store.entries.state(),
@@ -37,24 +37,32 @@ def _save(data_dir: Path, store: Store) -> None:
         "procedure_ids": list(kb.procedures),
         "condition_ids": list(kb.conditions),
         "names": dict(kb.names),
+        "origin": dict(kb.origin),
         "where": kb.where,
     }
-    records = {**kb.procedures, **kb.conditions, GLOSSARY: dict(kb.terms), GUIDE: dict(kb.guide)}
-    cache.write(data_dir, header, records)
+    records = {
+        **kb.procedures,
+        **kb.conditions,
+        GLOSSARY: dict(kb.terms),
+        GUIDE: dict(kb.guide),
+        NOTES: dict(kb.notes),
+    }
+    cache.write(dirs, header, records)
 
 
 def open_store(data: str | os.PathLike[str] | None = None) -> Store:
-    """The store for --data / $PAINREF_DATA / the built-in knowledge base, from cache when fresh."""
-    data_dir = resolve_data_dir(data)
+    """The store for --data / $PAINREF_DATA, or the built-in knowledge base with its layers; cached."""
+    layers = resolve_layers(data)
     if not cache.enabled():
-        return build(data_dir)
-    found = cache.read(data_dir)
+        return build(layers)
+    dirs = [layer.path for layer in layers]
+    found = cache.read(dirs)
     if found is None:
-        store = build(data_dir)
-        _save(data_dir, store)
+        store = build(layers)
+        _save(dirs, store)
         return store
     header, fh = found
-    extras = cache.records_of(fh, header, [GLOSSARY, GUIDE])
+    extras = cache.records_of(fh, header, [GLOSSARY, GUIDE, NOTES])
     kb = KnowledgeBase(
         procedures=cache.records_of(fh, header, header["procedure_ids"]),
         conditions=cache.records_of(fh, header, header["condition_ids"]),
@@ -62,5 +70,7 @@ def open_store(data: str | os.PathLike[str] | None = None) -> Store:
         guide=cache.Deferred(lambda: extras[GUIDE]),
         where=header["where"],
         names=header["names"],
+        origin=header["origin"],
+        notes=cache.Deferred(lambda: extras[NOTES]),
     )
     return Store(kb, Index.from_state(header["entries"]), Index.from_state(header["terms"]))

@@ -14,6 +14,8 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """Every test gets its own cache directory and no inherited data directory."""
     monkeypatch.setenv("PAINREF_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("PAINREF_DATA", raising=False)
+    monkeypatch.delenv("PAINREF_PATH", raising=False)
+    monkeypatch.setenv("PAINREF_HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 

@@ -16,7 +16,7 @@ from painref.store import open_store
 def test_second_open_reads_the_cache_lazily(kb_dir: Path) -> None:
     first = open_store(kb_dir)
     assert isinstance(first.kb.procedures, dict)
-    assert cache.path_for(kb_dir).exists()
+    assert cache.path_for([kb_dir]).exists()
     second = open_store(kb_dir)
     assert isinstance(second.kb.procedures, Records)
     rfa = second.kb.procedures["radiofrequency-ablation"]
@@ -46,7 +46,7 @@ def test_same_size_edit_with_new_mtime_rebuilds_it(kb_dir: Path) -> None:
 @pytest.mark.parametrize("garbage", [b"", b"\x00" * 3, b"not a pickle at all", pickle.dumps({"key": "x"})])
 def test_a_corrupt_cache_is_rebuilt(kb_dir: Path, garbage: bytes) -> None:
     open_store(kb_dir)
-    cache.path_for(kb_dir).write_bytes(garbage)
+    cache.path_for([kb_dir]).write_bytes(garbage)
     store = open_store(kb_dir)
     assert store.kb.conditions["sciatica"].name == "Sciatica"
     assert isinstance(open_store(kb_dir).kb.procedures, Records)  # and rewritten
@@ -55,14 +55,14 @@ def test_a_corrupt_cache_is_rebuilt(kb_dir: Path, garbage: bytes) -> None:
 def test_a_cache_from_another_version_is_ignored(kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     open_store(kb_dir)
     monkeypatch.setattr(cache, "__version__", "999.0")
-    assert cache.read(kb_dir) is None
+    assert cache.read([kb_dir]) is None
     assert isinstance(open_store(kb_dir).kb.procedures, dict)
 
 
 def test_no_cache_switch(kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAINREF_NO_CACHE", "1")
     open_store(kb_dir)
-    assert not cache.path_for(kb_dir).exists()
+    assert not cache.path_for([kb_dir]).exists()
 
 
 def test_writes_leave_no_temporary_files(kb_dir: Path) -> None:
