@@ -17,7 +17,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from painref.fulltext import Found
-from painref.model import Condition, Entry, KnowledgeBase, Procedure, Source, Term
+from painref.model import MODALITIES, Condition, Entry, KnowledgeBase, Procedure, Source, Term
 from painref.pathway import Step
 from painref.search import Hit
 from painref.text import clean
@@ -28,6 +28,7 @@ RISK_STYLE = {"low": "green", "intermediate": "yellow", "high": "bold red", "unc
 
 
 NARROW = 60  # below this many columns, tables become lists
+TABLE_MIN = 76  # tables of five or more columns need this many
 
 
 class Responsive:
@@ -69,9 +70,10 @@ def _fields(rows: Iterable[tuple[str, RenderableType]]) -> Table:
     return grid
 
 
-def imaging_text(proc: Procedure) -> str:
-    mods = [m for m in proc.modalities if m != "none"]
-    return ", ".join(m if m != "ct" else "CT" for m in mods) or "none"
+def imaging_text(proc: Procedure, sep: str = ", ") -> str:
+    """The modalities in a fixed order (fluoroscopy, ultrasound, CT), or "none"."""
+    mods = [m for m in MODALITIES if m in proc.modalities and m != "none"]
+    return sep.join(m if m != "ct" else "CT" for m in mods) or "none"
 
 
 def _duration(weeks: float) -> str:
@@ -148,7 +150,7 @@ def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Responsive
         for link in cond.procedures
     )
     title = plain(f"Procedures for {cond.name}", "italic")
-    return Responsive(_condition_procedures_wide(kb, cond), Group(title, narrow))
+    return Responsive(_condition_procedures_wide(kb, cond), Group(title, narrow), breakpoint=TABLE_MIN)
 
 
 def _condition_procedures_wide(kb: KnowledgeBase, cond: Condition) -> Table:
@@ -257,7 +259,7 @@ def _list_wide(entries: Sequence[Entry], title: str, aliases: bool, category: bo
         if category:
             table.add_column(plain("Category"), overflow="fold", ratio=3)
         table.add_column(plain("Purpose"), no_wrap=True)
-        table.add_column(plain("Imaging"), overflow="fold", ratio=2, min_width=11)
+        table.add_column(plain("Imaging"), no_wrap=True)
         table.add_column(plain("Relief"), overflow="fold", ratio=2)
         table.add_column(plain("Bleeding"), no_wrap=True)
     else:
@@ -273,7 +275,7 @@ def _list_wide(entries: Sequence[Entry], title: str, aliases: bool, category: bo
                 plain(indent + entry.name),
                 *([plain(entry.category)] if category else []),
                 plain(entry.purpose),
-                plain(imaging_text(entry)),
+                plain(imaging_text(entry, "\n")),
                 plain(relief_short(entry)),
                 risk_text(entry),
             ]
@@ -300,7 +302,7 @@ def list_table(entries: Sequence[Entry], title: str) -> Responsive:
     """A table of entries: aliases and categories on wide terminals, a plain list on narrow ones."""
     medium = Responsive(_list_wide(entries, title, False), _list_wide(entries, title, False, False), breakpoint=110)
     wide = Responsive(_list_wide(entries, title, True), medium, breakpoint=140)
-    return Responsive(wide, _list_narrow(entries, title))
+    return Responsive(wide, _list_narrow(entries, title), breakpoint=TABLE_MIN)
 
 
 def questions_view(kb: KnowledgeBase, entry: Entry) -> Group:
