@@ -168,26 +168,12 @@ def write(layers: list[Path], header: dict[str, Any], records: dict[str, object]
         offsets[ident] = (position, len(blob))
         position += len(blob)
     head = marshal.dumps({**header, "key": key_for(layers), "offsets": offsets})
-    path = path_for(layers)
-    try:
-        import tempfile
+    import contextlib
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_LENGTH.pack(len(head)))
-                fh.write(head)
-                for _ident, blob in blobs:
-                    fh.write(blob)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass
+    from painref.atomic import write_atomic
+
+    with contextlib.suppress(OSError):  # an unwritable cache directory only costs speed
+        write_atomic(path_for(layers), [_LENGTH.pack(len(head)), head, *(blob for _ident, blob in blobs)])
 
 
 def records_of(fh: IO[bytes], header: dict[str, Any], ids: list[str]) -> Records[Any]:

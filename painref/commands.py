@@ -501,9 +501,9 @@ def new(kind: str, ident: str) -> int:
     else:
         text = f"# Your own {kind}s for painref (the user layer). Schema: data/SCHEMA.md in painref's source.\n"
         text += f"{kind}s:\n"
-    from painref.progress import write_atomic
+    from painref.atomic import write_atomic
 
-    write_atomic(path, text.rstrip("\n") + "\n" + TEMPLATES[kind].format(id=ident))
+    write_atomic(path, [(text.rstrip("\n") + "\n" + TEMPLATES[kind].format(id=ident)).encode("utf-8")])
     sys.stdout.write(f"{path}\n")
     sys.stderr.write(f"painref: added a template for {ident!r}; edit it, then run 'painref validate'\n")
     return 0

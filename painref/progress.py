@@ -9,7 +9,6 @@ with a warning, and a fresh one started.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -72,7 +71,9 @@ class Progress:
                 for qid, s in self.cards.items()
             },
         }
-        write_atomic(self.path, json.dumps(payload, indent=1, sort_keys=True))
+        from painref.atomic import write_atomic
+
+        write_atomic(self.path, [json.dumps(payload, indent=1, sort_keys=True).encode("utf-8")])
 
 
 def _card_id(qid: str) -> int:
@@ -89,22 +90,6 @@ def _parse_time(value: object) -> datetime:
         except ValueError:
             pass
     return datetime.min.replace(tzinfo=UTC)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _set_aside(path: Path, suffix: str, reason: str) -> str:
