@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from painref.errors import NotFound, PainrefError
+from painref.search import CONFIDENT
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -52,6 +53,13 @@ def _shown(query: str, limit: int = 60) -> str:
     return repr(query if len(query) <= limit else query[:limit] + "…")
 
 
+def _no_match(query: str, hits: list[Hit]) -> str:
+    """Why nothing was picked: nothing close enough, or several entries equally close."""
+    if len(hits) > 1 and hits[0].score >= CONFIDENT:
+        return f"{_shown(query)} matches several entries equally; add a word to say which"
+    return f"no confident match for {_shown(query)}"
+
+
 def _names_hint(hits: list[Hit]) -> str | None:
     if not hits:
         return None
@@ -64,7 +72,7 @@ def resolve(store: Store, words: list[str]) -> Entry:
     result = store.entries.search(query)
     if result.best is None:
         raise NotFound(
-            f"no entry matches {_shown(query)}" if query else "empty query",
+            _no_match(query, result.suggestions) if query else "empty query",
             suggestions=[h.name for h in result.suggestions],
             hint=_names_hint(result.suggestions) or LIST_HINT,
         )
@@ -98,9 +106,7 @@ def lookup(query: list[str], json: bool = False, data: DataDir = None) -> int:
         _print_json(lookup_record(result))
         return 0 if result.best else 1
     if result.best is None:
-        raise NotFound(
-            f"no confident match for {_shown(result.query)}", hint=_names_hint(result.suggestions) or LIST_HINT
-        )
+        raise NotFound(_no_match(result.query, result.suggestions), hint=_names_hint(result.suggestions) or LIST_HINT)
     from rich.console import Group
 
     from painref import render
@@ -528,7 +534,7 @@ def _complete(incomplete: str, terms: bool) -> list[tuple[str, str]]:
     index = store.terms if terms else store.entries
     typed = normalize(incomplete)
     out: list[tuple[str, str]] = []
-    for _kind, ident, name, aliases, _depth in index.entries:
+    for _kind, ident, name, aliases, *_rest in index.entries:
         if ident.startswith(incomplete) or any(normalize(label).startswith(typed) for label in (name, *aliases)):
             out.append((ident, name))
     return sorted(out)[:100]

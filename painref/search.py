@@ -56,6 +56,7 @@ SUGGEST = 45.0
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
 UNKNOWN_WEIGHT = 0.1
+AMBIGUOUS_TIE = 3
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
 GENERIC_SHARE = 0.06
 MAX_QUERY_CHARS = 200
@@ -115,7 +116,7 @@ class Result:
         return self.matches[0] if self.matches else None
 
 
-Row = tuple[EntryKind, str, str, tuple[str, ...], int]
+Row = tuple[EntryKind, str, str, tuple[str, ...], int, str]  # kind, id, name, aliases, depth, family
 
 
 class Index:
@@ -140,14 +141,14 @@ class Index:
     )
 
     def __init__(self, entries: list[Row]) -> None:
-        # entries: (kind, id, display name, aliases, family depth: 0 for a general entry)
+        # entries: (kind, id, display name, aliases, family depth (0 for a general entry), family root id)
         self.entries = entries
         self.name_entry: list[int] = []  # per name or alias: index into entries
         self.name_text: list[str] = []
         self.name_tokens: list[str] = []  # space-joined: split only for the names scored
         exact: dict[str, set[int]] = {}
         postings: dict[str, list[int]] = {}
-        for e_index, (_kind, _id, name, aliases, _depth) in enumerate(entries):
+        for e_index, (_kind, _id, name, aliases, _depth, _family) in enumerate(entries):
             seen: set[str] = set()
             for label in (name, *aliases):
                 norm = normalize(label)
@@ -234,26 +235,30 @@ class Index:
 
     @classmethod
     def for_entries(cls, kb: KnowledgeBase) -> Index:
-        rows: list[tuple[EntryKind, str, str, tuple[str, ...], int]] = []
+        rows: list[Row] = []
         for proc in kb.procedures.values():
             depth, node, seen = 0, proc, {proc.id}
             while node.parent and node.parent in kb.procedures and node.parent not in seen:
                 depth += 1
                 seen.add(node.parent)
                 node = kb.procedures[node.parent]
-            rows.append(("procedure", proc.id, proc.name, proc.aliases, depth))
+            rows.append(("procedure", proc.id, proc.name, proc.aliases, depth, node.id))
         for cond in kb.conditions.values():
-            rows.append(("condition", cond.id, cond.name, cond.aliases, 0))
+            rows.append(("condition", cond.id, cond.name, cond.aliases, 0, cond.id))
         return cls(rows)
 
     @classmethod
     def for_terms(cls, kb: KnowledgeBase) -> Index:
-        return cls([("term", t.id, t.term, t.aliases, 0) for t in kb.terms.values()])
+        return cls([("term", t.id, t.term, t.aliases, 0, t.id) for t in kb.terms.values()])
 
     # ------------------------------------------------------------ querying
 
+    def _family(self, e_index: int) -> str:
+        """Entries of one family (a general entry and its variants) count once in a tie."""
+        return self.entries[e_index][5]
+
     def _hit(self, e_index: int, score: float, matched: str) -> Hit:
-        kind, ident, name, aliases, _depth = self.entries[e_index]
+        kind, ident, name, aliases, _depth, _family = self.entries[e_index]
         return Hit(kind, ident, name, aliases, round(max(0.0, min(100.0, score)), 1), matched)
 
     def _word_matches(self, word: str, fuzzy: bool) -> dict[str, int]:
@@ -290,7 +295,8 @@ class Index:
             for e_index in self.exact(key):
                 scores[e_index] = (100.0, self.entries[e_index][2])
         words = words_of(norm)
-        content = [w for w in words if w not in STOPWORDS]
+        # Single letters ("c-spine", "L4-L5") carry no meaning on their own.
+        content = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
         if not content:
             return result  # only function words: nothing to look up
         # The words as typed, and without function words ("what is sciatica"), may be a name.
@@ -303,9 +309,14 @@ class Index:
             scores.items(),
             key=lambda item: (-item[1][0], self.entries[item[0]][4], self.entries[item[0]][2].lower()),
         )
+        # Three or more unrelated entries tied at the top: the query is ambiguous ("spine"),
+        # and picking one of them would be a confident guess. They become suggestions.
+        top = ranked[0][1][0] if ranked else 0.0
+        tied = {self._family(e) for e, (score, _m) in ranked if score >= top - 0.5}
+        ambiguous = top < 100.0 and len(tied) >= AMBIGUOUS_TIE
         for e_index, (score, matched) in ranked:
             hit = self._hit(e_index, score, matched)
-            if score >= CONFIDENT:
+            if score >= CONFIDENT and not ambiguous:
                 if len(result.matches) < limit:
                     result.matches.append(hit)
             elif score >= SUGGEST and len(result.suggestions) < MAX_SUGGESTIONS:

@@ -94,7 +94,7 @@ def test_compare_rejects_a_condition_with_exit_2() -> None:
 
 def test_compare_unknown_argument_exit_1() -> None:
     code, _, err = run("compare", "rfa", "pizza", *DATA)
-    assert code == 1 and "no entry matches 'pizza'" in err
+    assert code == 1 and "no confident match for 'pizza'" in err
 
 
 def test_compare_needs_two() -> None:
@@ -237,3 +237,11 @@ def test_control_characters_and_markup_in_data_never_reach_the_terminal(kb_dir: 
     assert code == 0
     assert "\x1b" not in out and "\x07" not in out
     assert "[bold]x[/bold]" in out
+
+
+def test_an_ambiguous_word_says_so() -> None:
+    code, out, err = run("lookup", "knee")  # the shipped knowledge base: several knee entries tie
+    assert code == 1 and out == ""
+    assert "'knee' matches several entries equally" in err and "Knee osteoarthritis" in err
+    code, _out, _err = run("show", "ablation", *DATA)
+    assert code == 0  # a family's general entry outranks its variant: not a tie

@@ -32,7 +32,8 @@ def test_any_query_resolves_or_not_without_raising(query: str) -> None:
     for hit in result.matches:
         assert CONFIDENT <= hit.score <= 100
     for hit in result.suggestions:
-        assert 0 <= hit.score < CONFIDENT
+        # Suggestions are near misses, or an ambiguous tie when nothing was confident.
+        assert 0 <= hit.score < CONFIDENT or not result.matches
     assert len(result.suggestions) <= 5
 
 

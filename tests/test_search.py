@@ -72,3 +72,18 @@ def test_short_words_need_exact_spelling() -> None:
 def test_very_long_query_is_bounded(index: Index) -> None:
     result = index.search("sciatica " * 20000)
     assert result.query.startswith("sciatica")
+
+
+def test_an_ambiguous_tie_is_not_a_confident_answer() -> None:
+    from painref.search import Index as Ix
+
+    rows = [
+        ("condition", "a", "Spine fracture", (), 0, "a"),
+        ("condition", "b", "Spine arthritis", (), 0, "b"),
+        ("procedure", "c", "Spine stimulator", (), 0, "c"),
+        ("procedure", "d", "Knee injection", (), 0, "d"),
+    ]
+    index = Ix(rows)  # type: ignore[arg-type]
+    result = index.search("spine")
+    assert result.matches == [] and {h.id for h in result.suggestions} == {"a", "b", "c"}
+    assert index.search("spine fracture").best is not None
