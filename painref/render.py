@@ -166,7 +166,7 @@ def _condition_procedures_wide(kb: KnowledgeBase, cond: Condition) -> Table:
             plain(proc.name),
             plain(link.role),
             plain(proc.purpose),
-            plain(imaging_text(proc)),
+            plain(imaging_text(proc, "\n")),
             plain(relief_short(proc)),
         )
     return table
