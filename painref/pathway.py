@@ -78,7 +78,7 @@ def _for_procedure(kb: KnowledgeBase, proc: Procedure) -> list[Step]:
     ]
     if proc.purpose == "diagnostic":
         steps.append(Step("If the block helps (source confirmed)", procedures=nexts))
-        steps.append(Step("If it does not help", notes=["The search shifts to other pain generators."]))
+        steps.append(Step("If it does not help", notes=["The search shifts to other possible pain generators (003)."]))
     else:
         steps.append(Step("If relief is too short or absent: what may come next", procedures=nexts))
     return steps
