@@ -249,13 +249,12 @@ def quiz(
 ) -> int:
     """Study: multiple-choice questions from the cards, scheduled with FSRS spaced repetition.
 
-    Cards that are due come first, then new ones. On a terminal it asks
-    interactively; otherwise it reads one answer (a-d or 1-4) per line from
-    stdin. Progress is saved after every answer in $PAINREF_HOME (default: the
-    user data directory). With --json it prints the questions instead of asking.
+    Cards that are due come first, then new ones. On a terminal it asks interactively; otherwise
+    it reads one answer (a-d or 1-4) per line from stdin. Progress is saved after every answer in
+    $PAINREF_HOME (default: the user data directory). With --json it prints the questions instead.
 
     Examples: painref quiz · painref quiz --topic knee --count 5 · painref quiz --stats ·
-    printf 'a\nc\n' | painref quiz --count 2 --seed 1
+    echo b | painref quiz --count 1 --seed 1
     """
     from painref import study
 

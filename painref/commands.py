@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from painref.errors import NotFound, PainrefError
 from painref.search import CONFIDENT
+from painref.text import normalize
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -66,9 +67,18 @@ def _names_hint(hits: list[Hit]) -> str | None:
     return "did you mean: " + ", ".join(h.name for h in hits[:5]) + "?"
 
 
+def _require_words(query: str) -> None:
+    if not normalize(query):
+        raise PainrefError(
+            "the query has no letters or digits" if query.strip() else "empty query",
+            hint="give a name, alias or abbreviation, e.g. painref lookup sciatica",
+        )
+
+
 def resolve(store: Store, words: list[str]) -> Entry:
     """The single entry a query names, or NotFound with suggestions."""
     query = _query(words)
+    _require_words(query)
     result = store.entries.search(query)
     if result.best is None:
         raise NotFound(
@@ -98,6 +108,7 @@ def resolve_procedure(store: Store, arg: str) -> Procedure:
 
 
 def lookup(query: list[str], json: bool = False, data: DataDir = None) -> int:
+    _require_words(_query(query))
     store = _store(data)
     result = store.entries.search(_query(query))
     if json:
@@ -140,6 +151,11 @@ def compare(names: list[str], json: bool = False, data: DataDir = None) -> int:
         raise PainrefError("compare needs at least two procedures", hint="e.g. painref compare rfa epidural")
     store = _store(data)
     procs = [resolve_procedure(store, arg) for arg in names]
+    if len({p.id for p in procs}) < len(procs):
+        raise PainrefError(
+            "the same procedure was named twice: " + ", ".join(p.name for p in procs),
+            hint="compare takes different procedures, e.g. painref compare rfa epidural",
+        )
     if json:
         from painref.export import procedure_record
 
@@ -257,7 +273,9 @@ def list_entries(
     else:
         from painref import render
 
-        _print(render.list_table(entries, f"{len(entries)} {kind}"))
+        noun = kind if len(entries) != 1 else kind[:-1]
+        title = f"{len(entries)} {noun}" if entries else f"no {kind} match these filters"
+        _print(render.list_table(entries, title, kind == "procedures", families=sort == "name"))
     return 0 if entries else 1
 
 
@@ -266,7 +284,10 @@ def search(text: list[str], json: bool = False, data: DataDir = None, limit: int
 
     store = _store(data)
     query = _query(text)
-    found = fulltext.search(store.kb, query, limit=limit)
+    if not normalize(query):
+        raise PainrefError("nothing to search for", hint="give a word or two, e.g. painref search ultrasound")
+    every = fulltext.search(store.kb, query, limit=None)
+    found = every[:limit]
     if json:
         from painref.export import search_record
 
@@ -276,7 +297,7 @@ def search(text: list[str], json: bool = False, data: DataDir = None, limit: int
         raise NotFound(f"no entry mentions {_shown(query)}", hint="search looks inside cards; lookup finds names")
     from painref import render
 
-    _print(render.search_table(found, query))
+    _print(render.search_table(found, render.search_title(len(found), len(every), query)))
     return 0
 
 
@@ -315,13 +336,17 @@ def pathway(name: list[str], json: bool = False, data: DataDir = None) -> int:
 
 
 def define(term: list[str], json: bool = False, data: DataDir = None) -> int:
+    _require_words(_query(term))
     store = _store(data)
     result = store.terms.search(_query(term))
     if result.best is None:
-        raise NotFound(
-            f"no glossary term matches {_shown(result.query)}",
-            hint=_names_hint(result.suggestions) or "the glossary covers terms used on the cards",
+        entry = store.entries.search(_query(term)).best
+        hint = (
+            f"{_shown(_query(term))} is a {entry.kind}: painref show {entry.id}"
+            if entry
+            else _names_hint(result.suggestions) or "the glossary covers terms used on the cards"
         )
+        raise NotFound(f"no glossary term matches {_shown(result.query)}", hint=hint)
     found = store.kb.terms[result.best.id]
     if json:
         from painref.export import term_record
@@ -378,9 +403,10 @@ def validate(directory: Path | None = None, json: bool = False, data: DataDir = 
 
 
 def _directory(path: Path) -> Path:
-    from painref.paths import resolve_data_dir
-
-    return resolve_data_dir(path)
+    if not path.is_dir():
+        what = "not a directory" if path.exists() else "directory not found"
+        raise PainrefError(f"{what}: {path}", hint="validate DIR checks a knowledge-base directory")
+    return path
 
 
 def paths(json: bool = False, data: DataDir = None) -> int:

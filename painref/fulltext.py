@@ -133,8 +133,9 @@ def _snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, tuple[tuple[
     return prefix + text[start:end] + suffix, inside
 
 
-def search(kb: KnowledgeBase, query: str, limit: int = 20) -> list[Found]:
-    words = [w for w in words_of(query[:1000]) if w not in STOPWORDS]
+def search(kb: KnowledgeBase, query: str, limit: int | None = 20) -> list[Found]:
+    # Single letters ("x" from "[bold]x[/]") would match everywhere ("X-ray").
+    words = [w for w in words_of(query[:1000]) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     words = list(dict.fromkeys(words))[:12]
     if not words:
         return []

@@ -571,6 +571,7 @@ def load_layers(layers: list[Layer]) -> KnowledgeBase:
     problems: list[Problem] = []
     sources: dict[str, _Source] = {}
     merged = _Merged()
+    unreadable: set[str] = set()  # tables with a file that could not be parsed at all
     for layer in layers:
         if not layer.required and not layer.path.is_dir():
             continue  # an optional layer that does not exist adds nothing
@@ -584,10 +585,11 @@ def load_layers(layers: list[Layer]) -> KnowledgeBase:
                 records = parse_file(path, key, problems, sources)
             except DataError as exc:
                 problems.extend(exc.problems)
+                unreadable.add(key)
                 continue
             _merge(merged, layer, key, records, str(path), problems)
     linked: list[Problem] = []
-    kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers))
+    kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers), unreadable=unreadable)
     for problem in linked:
         source = sources.get(problem.file)
         line = source.line(problem.entry, problem.field) if source and problem.line is None else None
@@ -639,7 +641,7 @@ def _merge(merged: _Merged, layer: Layer, key: str, records: list[Any], file: st
         merged.file_of[(key, record.id)] = file
 
 
-def _link(merged: _Merged, problems: list[Problem], where: str) -> KnowledgeBase:
+def _link(merged: _Merged, problems: list[Problem], where: str, unreadable: set[str]) -> KnowledgeBase:
     procedures: dict[str, Procedure] = merged.tables["procedures"]
     conditions: dict[str, Condition] = merged.tables["conditions"]
 
@@ -671,6 +673,8 @@ def _link(merged: _Merged, problems: list[Problem], where: str) -> KnowledgeBase
             owner.setdefault(key, entry.id)
 
     def check_procedure_ids(entry_id: str, field: str, ids: tuple[str, ...], file: str) -> None:
+        if "procedures" in unreadable:
+            return  # every reference would look broken; the parse error itself is what to fix
         for ref in ids:
             if ref in procedures:
                 continue

@@ -44,6 +44,20 @@ REGIONS = (
 GUIDE_SECTIONS = ("candidacy", "expectations", "care-team", "questions")
 
 
+def _duration(weeks: float) -> str:
+    if weeks < 0.15:
+        return "hours"
+    if weeks < 0.3:
+        return "1 day"
+    if weeks < 1:
+        return "days"
+    if weeks < 8:
+        return f"{weeks:g} wk"
+    if weeks < 100:
+        return f"{round(weeks / 4.33):g} mo"
+    return f"{round(weeks / 52):g} yr"
+
+
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Source:
     """A seed document (``seed`` set) or a full citation (``title`` etc. set)."""
@@ -117,6 +131,18 @@ class Procedure:
     variants: tuple[str, ...] = field(default=())
     treats: tuple[Link, ...] = field(default=())
     kind: Kind = "procedure"
+
+    @property
+    def relief_label(self) -> str:
+        """The coded relief range in readable units, e.g. '6 mo – 2 yr'."""
+        if self.relief_weeks is None:
+            return "no figure"
+        low, high = self.relief_weeks
+        if high is None:
+            return f"{_duration(low)} or longer"
+        if _duration(low) == _duration(high):
+            return _duration(low)
+        return f"{_duration(low)} – {_duration(high)}"
 
     @property
     def relief_min(self) -> float | None:

@@ -39,6 +39,7 @@ class Progress:
     path: Path
     cards: dict[str, CardState] = field(default_factory=dict)
     warning: str | None = None
+    writable: bool = True  # False when the file exists but cannot be read: never overwrite it
 
     def due(self, qid: str, now: datetime) -> bool:
         state = self.cards.get(qid)
@@ -110,7 +111,7 @@ def load(path: Path | None = None) -> Progress:
     except FileNotFoundError:
         return Progress(path)
     except OSError as exc:
-        return Progress(path, warning=f"cannot read {path}: {exc.strerror}; progress will not be kept")
+        return Progress(path, warning=f"cannot read {path}: {exc.strerror}; progress will not be kept", writable=False)
     try:
         data = json.loads(raw)
         if not isinstance(data, dict) or not isinstance(data.get("format"), int):

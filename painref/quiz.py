@@ -38,8 +38,9 @@ class Question:
 
 def _imaging(proc: Procedure) -> str:
     """The modalities in a fixed order, so that "fluoroscopy, ultrasound" is one answer, not two."""
-    names = {"ct": "CT", "none": "no imaging"}
-    return ", ".join(names.get(m, m) for m in MODALITIES if m in proc.modalities)
+    names = {"ct": "CT"}
+    used = [m for m in MODALITIES if m in proc.modalities and m != "none"]
+    return ", ".join(names.get(m, m) for m in used) or "no imaging"
 
 
 def _choices(rng: random.Random, correct: str, pool: list[str]) -> tuple[tuple[str, ...], int] | None:
@@ -74,8 +75,8 @@ def _procedure_questions(kb: KnowledgeBase, proc: Procedure, rng: random.Random)
         make(
             "relief",
             f"How long does relief from {proc.name} typically last?",
-            proc.relief_text,
-            [p.relief_text for p in procs if p.relief_weeks != proc.relief_weeks and p.relief_weeks is not None],
+            proc.relief_label,
+            [p.relief_label for p in procs if p.relief_weeks is not None],
             f"Typical relief: {proc.relief_text}",
         )
         if proc.relief_weeks is not None

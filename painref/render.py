@@ -76,30 +76,9 @@ def imaging_text(proc: Procedure, sep: str = ", ") -> str:
     return sep.join(m if m != "ct" else "CT" for m in mods) or "none"
 
 
-def _duration(weeks: float) -> str:
-    if weeks < 0.15:
-        return "hours"
-    if weeks < 0.3:
-        return "1 day"
-    if weeks < 1:
-        return "days"
-    if weeks < 8:
-        return f"{weeks:g} wk"
-    if weeks < 100:
-        return f"{round(weeks / 4.33):g} mo"
-    return f"{round(weeks / 52):g} yr"
-
-
 def relief_short(proc: Procedure) -> str:
     """The coded relief range in readable units, e.g. '6 mo – 2 yr'."""
-    if proc.relief_weeks is None:
-        return "no figure"
-    low, high = proc.relief_weeks
-    if high is None:
-        return f"{_duration(low)} or longer"
-    if _duration(low) == _duration(high):
-        return _duration(low)
-    return f"{_duration(low)} – {_duration(high)}"
+    return proc.relief_label
 
 
 def risk_text(proc: Procedure) -> Text:
@@ -210,7 +189,15 @@ def entry_card(kb: KnowledgeBase, entry: Entry) -> RenderableType:
     return card if notes is None else Group(card, notes)
 
 
-def hits_table(hits: Sequence[Hit], title: str) -> Table:
+def hits_table(hits: Sequence[Hit], title: str) -> Responsive:
+    narrow = Group(
+        plain(title, "italic"),
+        *(Text.assemble(plain(f"• {h.name}", "bold"), plain(f"  {h.kind} · {h.score:g} · {h.id}", DIM)) for h in hits),
+    )
+    return Responsive(_hits_wide(hits, title), narrow)
+
+
+def _hits_wide(hits: Sequence[Hit], title: str) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
     table.add_column(plain("Name"), overflow="fold", ratio=3)
     table.add_column(plain("Kind"), overflow="fold", ratio=1)
@@ -221,7 +208,34 @@ def hits_table(hits: Sequence[Hit], title: str) -> Table:
     return table
 
 
-def compare_table(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
+def compare_table(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Responsive:
+    """Procedures as columns; on terminals too narrow for that, one block per procedure."""
+    need = 20 + 24 * len(procs)
+    return Responsive(_compare_wide(kb, procs), Group(*(_compare_block(kb, p) for p in procs)), breakpoint=need)
+
+
+def _compare_rows(kb: KnowledgeBase, p: Procedure) -> list[tuple[str, RenderableType]]:
+    return [
+        ("Purpose", plain(p.purpose)),
+        ("Imaging", plain(imaging_text(p))),
+        ("Typical relief", Text.assemble(plain(relief_short(p), "bold"), plain(f" — {p.relief_text}"))),
+        ("Onset", plain(p.onset)),
+        ("Bleeding risk", risk_text(p)),
+        ("Comes before", _names(kb, p.prerequisites)),
+        ("May come next", _names(kb, p.next_steps)),
+    ]
+
+
+def _compare_block(kb: KnowledgeBase, p: Procedure) -> Group:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style=LABEL)
+    grid.add_column(ratio=1, overflow="fold")
+    for label, value in _compare_rows(kb, p):
+        grid.add_row(plain(label), value)
+    return Group(plain(f"\n{p.name}", "bold underline"), grid)
+
+
+def _compare_wide(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_lines=True, title=plain("Side by side"), title_justify="left")
     table.add_column(plain(""), style=LABEL, no_wrap=True)
     for proc in procs:
@@ -251,10 +265,11 @@ def compare_table(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
     return table
 
 
-def _list_wide(entries: Sequence[Entry], title: str, aliases: bool, category: bool = True) -> Table:
+def _list_wide(
+    entries: Sequence[Entry], title: str, procedures: bool, aliases: bool, category: bool = True, indent: bool = True
+) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
     table.add_column(plain("Name"), overflow="fold", ratio=4)
-    procedures = [e for e in entries if isinstance(e, Procedure)]
     if procedures:
         if category:
             table.add_column(plain("Category"), overflow="fold", ratio=3)
@@ -270,9 +285,8 @@ def _list_wide(entries: Sequence[Entry], title: str, aliases: bool, category: bo
     for entry in entries:
         cells: list[RenderableType]
         if isinstance(entry, Procedure):
-            indent = "  " if entry.parent else ""
             cells = [
-                plain(indent + entry.name),
+                plain(("  " if indent and entry.parent else "") + entry.name),
                 *([plain(entry.category)] if category else []),
                 plain(entry.purpose),
                 plain(imaging_text(entry, "\n")),
@@ -298,10 +312,17 @@ def _list_narrow(entries: Sequence[Entry], title: str) -> Group:
     return Group(plain(title, "italic"), *lines)
 
 
-def list_table(entries: Sequence[Entry], title: str) -> Responsive:
-    """A table of entries: aliases and categories on wide terminals, a plain list on narrow ones."""
-    medium = Responsive(_list_wide(entries, title, False), _list_wide(entries, title, False, False), breakpoint=110)
-    wide = Responsive(_list_wide(entries, title, True), medium, breakpoint=140)
+def list_table(entries: Sequence[Entry], title: str, procedures: bool, families: bool = True) -> Responsive:
+    """A table of entries: aliases and categories on wide terminals, a plain list on narrow ones.
+
+    With `families`, variants are indented under their general entry (the list is in family order).
+    """
+
+    def table(aliases: bool, category: bool) -> Table:
+        return _list_wide(entries, title, procedures, aliases, category, families)
+
+    medium = Responsive(table(False, True), table(False, False), breakpoint=110)
+    wide = Responsive(table(True, True), medium, breakpoint=140)
     return Responsive(wide, _list_narrow(entries, title), breakpoint=TABLE_MIN)
 
 
@@ -356,10 +377,31 @@ def guide_view(kb: KnowledgeBase) -> Group:
     )
 
 
-def search_table(found: Sequence[Found], query: str) -> Table:
-    table = Table(
-        title=plain(f"{len(found)} entries mention {query!r}"), box=box.SIMPLE_HEAD, title_justify="left", expand=True
-    )
+def search_title(shown: int, total: int, query: str) -> str:
+    quoted = repr(query if len(query) <= 60 else query[:60] + "…")
+    count = f"{total} entries mention" if shown == total else f"{total} entries mention (best {shown} shown)"
+    return f"{count} {quoted}"
+
+
+def _search_narrow(found: Sequence[Found], title: str) -> Group:
+    lines: list[RenderableType] = [plain(title, "italic")]
+    for hit in found:
+        snippet = plain(hit.snippet)
+        for start, end in hit.spans:
+            snippet.stylize("bold yellow", start, end)
+        lines.append(
+            Text.assemble(plain(f"• {hit.entry.name}", "bold"), plain(f"  {hit.field.replace('_', ' ')}", DIM))
+        )
+        lines.append(Text.assemble(plain("  "), snippet))
+    return Group(*lines)
+
+
+def search_table(found: Sequence[Found], title: str) -> Responsive:
+    return Responsive(_search_wide(found, title), _search_narrow(found, title), breakpoint=TABLE_MIN)
+
+
+def _search_wide(found: Sequence[Found], title: str) -> Table:
+    table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
     table.add_column(plain("Entry"), overflow="fold", ratio=2)
     table.add_column(plain("Field"), overflow="fold", ratio=1)
     table.add_column(plain("Where"), overflow="fold", ratio=5)

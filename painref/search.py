@@ -37,7 +37,7 @@ Thresholds, and why (measured on tests/data/search_eval.yaml):
   "chronic", "injection") is never confident; neither is a query with two or
   more unknown words ("python list comprehension"), which is probably not
   about pain medicine at all.
-* GENERIC_SHARE = 0.06: with the shipped knowledge base this marks words in
+* GENERIC_SHARE = 0.10: with the shipped knowledge base this marks words in
   six or more entries as generic (facet, lumbar, cervical, chronic, disc) and
   keeps region words such as knee and hip informative.
 """
@@ -57,8 +57,9 @@ GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
 UNKNOWN_WEIGHT = 0.1
 AMBIGUOUS_TIE = 3
+TIE_WINDOW = 5.0
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
-GENERIC_SHARE = 0.06
+GENERIC_SHARE = 0.10
 MAX_QUERY_CHARS = 200
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5
@@ -309,10 +310,10 @@ class Index:
             scores.items(),
             key=lambda item: (-item[1][0], self.entries[item[0]][4], self.entries[item[0]][2].lower()),
         )
-        # Three or more unrelated entries tied at the top: the query is ambiguous ("spine"),
-        # and picking one of them would be a confident guess. They become suggestions.
+        # Three or more unrelated entries (nearly) tied at the top: the query is ambiguous
+        # ("spine"), and picking one of them would be a confident guess. They become suggestions.
         top = ranked[0][1][0] if ranked else 0.0
-        tied = {self._family(e) for e, (score, _m) in ranked if score >= top - 0.5}
+        tied = {self._family(e) for e, (score, _m) in ranked if score >= top - TIE_WINDOW}
         ambiguous = top < 100.0 and len(tied) >= AMBIGUOUS_TIE
         for e_index, (score, matched) in ranked:
             hit = self._hit(e_index, score, matched)

@@ -95,13 +95,12 @@ def quiz(
         return 0
     interactive = sys.stdin.isatty()
     ask: Callable[[str], str | None] = _ask_terminal if interactive else _ask_line
-    return _run(chosen, progress, ask, interactive, now)
+    return _run(chosen, progress, ask, now)
 
 
-def _run(
-    chosen: list[Question], progress: Progress, ask: Callable[[str], str | None], interactive: bool, now: datetime
-) -> int:
+def _run(chosen: list[Question], progress: Progress, ask: Callable[[str], str | None], now: datetime) -> int:
     from rich.console import Console
+    from rich.table import Table
     from rich.text import Text
 
     from painref.render import plain
@@ -110,25 +109,26 @@ def _run(
     right = answered = 0
     for number, q in enumerate(chosen, 1):
         out.print(Text.assemble(plain(f"\n{number}/{len(chosen)}  ", "dim"), plain(q.prompt, "bold")))
+        options = Table.grid(padding=(0, 1))
+        options.add_column(no_wrap=True)
+        options.add_column(ratio=1)
         for letter, option in zip(LETTERS, q.options, strict=False):
-            out.print(plain(f"  {letter}) {option}"))
+            options.add_row(plain(f"  {letter})"), plain(option))
+        out.print(options)
         choice = None
         while choice is None:
             reply = ask("Your answer (a-d, q to stop)")
             if reply is None or reply.strip().lower() == "q":
                 return _finish(out, right, answered, progress)
             choice = _parse_answer(reply)
-            if choice is None:
-                out.print(plain(f"  '{reply.strip()}' is not one of a, b, c, d", "yellow"))
-                if not interactive:
-                    break
-        if choice is None:
-            continue
+            if choice is None or choice >= len(q.options):
+                choice = None
+                out.print(plain(f"  '{reply.strip()}' is not one of the letters shown; try again", "yellow"))
         correct = choice == q.answer
         answered += 1
         right += correct
         progress.record(q.id, correct, now)
-        if progress.warning is None:
+        if progress.writable:
             progress.save()  # after every answer: a crash loses at most the one being given
         verdict = plain("  ✓ correct" if correct else f"  ✗ the answer is {LETTERS[q.answer]}) {q.correct}")
         verdict.stylize("green" if correct else "red")

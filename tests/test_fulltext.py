@@ -58,7 +58,11 @@ def test_search_json_contract() -> None:
 
 def test_search_human_and_nothing_found() -> None:
     result = runner.invoke(app, ["search", "fluoroscopy"])
-    assert result.exit_code == 0 and "entries mention 'fluoroscopy'" in result.stdout
+    total = len(fulltext.search(load_uncached(builtin_data_dir()), "fluoroscopy", limit=None))
+    assert total > 20
+    assert result.exit_code == 0 and f"{total} entries mention (best 20 shown) 'fluoroscopy'" in result.stdout
+    result = runner.invoke(app, ["search", "[bold]x[/]"])
+    assert result.exit_code == 1  # a single letter is not a search
     result = runner.invoke(app, ["search", "xylophone"])
     assert result.exit_code == 1 and "no entry mentions" in result.stderr
 

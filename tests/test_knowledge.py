@@ -174,3 +174,9 @@ def test_source_must_be_seed_or_full_citation(kb_dir: Path) -> None:
     replace(kb_dir / "procedures.yaml", "sources: [001_e91aa19b8059c247]", "sources: [{title: A paper, year: 2020}]")
     [problem] = problems_for(kb_dir)
     assert "citation lacks publisher, doi or url" in problem
+
+
+def test_a_file_that_cannot_be_parsed_does_not_bury_its_error(kb_dir: Path) -> None:
+    (kb_dir / "procedures.yaml").write_text("procedures: [\n")
+    found = problems_for(kb_dir)
+    assert len(found) == 1 and "YAML syntax error" in found[0]

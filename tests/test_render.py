@@ -88,7 +88,7 @@ def test_pathway_of_a_treatment_lists_its_prerequisite_first(kb: KnowledgeBase) 
 
 def test_list_table_indents_variants(kb: KnowledgeBase) -> None:
     procs = [kb.procedures["radiofrequency-ablation"], kb.procedures["genicular-radiofrequency-ablation"]]
-    out = text_of(render.list_table(procs, "2 procedures"), width=200)
+    out = text_of(render.list_table(procs, "2 procedures", procedures=True), width=200)
     assert "  Genicular radiofrequency" in out
 
 
@@ -96,3 +96,14 @@ def test_relief_is_shown_in_readable_units(kb: KnowledgeBase) -> None:
     assert render.relief_short(kb.procedures["radiofrequency-ablation"]) == "6 mo – 2 yr"
     assert render.relief_short(kb.procedures["medial-branch-block"]) == "hours"
     assert render.relief_short(kb.procedures["epidural-steroid-injection"]) == "2 wk – 6 mo"
+
+
+def test_an_empty_procedure_list_keeps_procedure_columns() -> None:
+    out = text_of(render.list_table([], "no procedures match these filters", procedures=True), width=120)
+    assert "Purpose" in out and "ICD-10-CM" not in out
+
+
+def test_sorted_lists_do_not_indent_variants(kb: KnowledgeBase) -> None:
+    procs = [kb.procedures["genicular-radiofrequency-ablation"], kb.procedures["radiofrequency-ablation"]]
+    out = text_of(render.list_table(procs, "2 procedures", procedures=True, families=False), width=200)
+    assert "  Genicular radiofrequency" not in out.replace("\n  Genicular", "\nGenicular")
