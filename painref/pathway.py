@@ -45,7 +45,7 @@ def _conservative(kb: KnowledgeBase, conditions: list[Condition]) -> Step:
                 step.notes.append(item)
     candidacy = kb.guide.get("candidacy")
     if candidacy:
-        step.notes.append(f"The documents' general threshold for most procedures: {candidacy.items[0]}")
+        step.notes.append(f"In general: {candidacy.items[0]}")
     return step
 
 
