@@ -77,11 +77,38 @@ def read_text(path: Path) -> str:
         raise DataError([Problem(str(path), f"not valid UTF-8 (byte {exc.start})", line=line)]) from None
 
 
+_STRICT: Any = None
+
+
+def _strict_loader() -> Any:
+    """The C safe loader (the pure-Python one if libyaml is missing), refusing duplicate keys."""
+    global _STRICT
+    if _STRICT is None:
+        import yaml
+
+        base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class StrictLoader(base):  # type: ignore[misc]
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: set[Any] = set()
+                for key_node, _value in node.value:
+                    key = key_node.value
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {key!r}", key_node.start_mark
+                        )
+                    seen.add(key)
+                return super().construct_mapping(node, deep)
+
+        _STRICT = StrictLoader
+    return _STRICT
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Parse plain YAML safely: no tags that build objects, no anchors or aliases."""
     import yaml
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader_cls = _strict_loader()
     try:
         # Anchors and aliases are refused outright: the schema never needs them
         # and they are how "billion laughs" documents grow without bound.

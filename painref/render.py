@@ -48,8 +48,14 @@ def plain(value: str, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
-def _bullets(items: Iterable[str]) -> Text:
-    return Text("\n").join(plain(f"• {item}") for item in items)
+def _bullets(items: Iterable[str]) -> Table:
+    """A bulleted list whose wrapped lines hang under the text, not the bullet."""
+    grid = Table.grid()
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    for item in items:
+        grid.add_row(plain("• "), plain(item))
+    return grid
 
 
 def _names(kb: KnowledgeBase, ids: Iterable[str]) -> Text:
@@ -368,7 +374,7 @@ def guide_view(kb: KnowledgeBase) -> Group:
     return Group(
         *(
             Panel(
-                Group(_bullets(section.items), _sources(section.sources)),
+                Group(_bullets(section.items), Text.assemble(plain("Sources: ", DIM), _sources(section.sources))),
                 title=plain(section.title, "bold"),
                 title_align="left",
             )

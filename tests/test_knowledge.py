@@ -180,3 +180,9 @@ def test_a_file_that_cannot_be_parsed_does_not_bury_its_error(kb_dir: Path) -> N
     (kb_dir / "procedures.yaml").write_text("procedures: [\n")
     found = problems_for(kb_dir)
     assert len(found) == 1 and "YAML syntax error" in found[0]
+
+
+def test_duplicate_keys_are_refused(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "    onset: Immediate.\n", "    onset: Immediate.\n    onset: Later.\n")
+    [problem] = problems_for(kb_dir)
+    assert "duplicate key 'onset'" in problem and "procedures.yaml:" in problem
