@@ -30,7 +30,10 @@ LIST_HINT = "try 'painref list procedures' or 'painref list conditions'"
 def _store(data: DataDir) -> Store:
     from painref.store import open_store
 
-    return open_store(data)
+    store = open_store(data)
+    for warning in store.kb.warnings:
+        sys.stderr.write(f"painref: warning: {warning}\n")
+    return store
 
 
 def _print(renderable: RenderableType) -> None:
@@ -384,7 +387,7 @@ def validate(directory: Path | None = None, json: bool = False, data: DataDir = 
     where = ", ".join(str(layer.path) for layer in layers if layer.required or layer.path.is_dir())
     try:
         kb = load_layers(layers)
-        problems: list[str] = []
+        problems: list[str] = list(kb.warnings)
     except DataError as exc:
         problems = [str(p) for p in exc.problems]
     if json:

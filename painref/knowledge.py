@@ -756,11 +756,17 @@ def _link(merged: _Merged, problems: list[Problem], where: str, unreadable: set[
         for required in GUIDE_SECTIONS:
             if required not in guide:
                 problems.append(Problem(guide_file, f"missing the {required!r} section"))
+    # A note whose entry is gone (renamed upstream, say) is set aside with a warning rather
+    # than stopping every lookup; `validate` still reports it as a problem.
     notes: dict[str, tuple[Note, ...]] = {}
+    warnings: list[str] = []
     for entry_id, attached in merged.notes.items():
         if entry_id not in procedures and entry_id not in conditions:
-            for file in {file for _note, file in attached}:
-                problems.append(Problem(file, f"note for an unknown entry: {entry_id!r}", entry=entry_id, field="id"))
+            for file in sorted({file for _note, file in attached}):
+                problem = Problem(file, f"note for an unknown entry, ignored: {entry_id!r}", entry=entry_id, field="id")
+                warnings.append(str(problem))
             continue
         notes[entry_id] = tuple(note for note, _file in attached)
-    return KnowledgeBase(procedures, conditions, terms, guide, where, origin=merged.origin, notes=notes)
+    return KnowledgeBase(
+        procedures, conditions, terms, guide, where, origin=merged.origin, notes=notes, warnings=warnings
+    )

@@ -201,7 +201,7 @@ Entry = Procedure | Condition
 class KnowledgeBase:
     """All entries. The mappings may be plain dicts or lazily loaded from the cache."""
 
-    __slots__ = ("conditions", "guide", "names", "notes", "origin", "procedures", "terms", "where")
+    __slots__ = ("conditions", "guide", "names", "notes", "origin", "procedures", "terms", "warnings", "where")
 
     def __init__(
         self,
@@ -213,6 +213,7 @@ class KnowledgeBase:
         names: Mapping[str, str] | None = None,
         origin: Mapping[str, str] | None = None,
         notes: Mapping[str, tuple[Note, ...]] | None = None,
+        warnings: list[str] | None = None,
     ) -> None:
         self.procedures = procedures
         self.conditions = conditions
@@ -224,6 +225,7 @@ class KnowledgeBase:
         self.names = names
         self.origin = origin or {}  # entry id -> the layer it came from
         self.notes = notes or {}  # entry id -> notes attached by layers
+        self.warnings = warnings or []  # problems that do not stop a lookup (validate reports them)
 
     def entry(self, entry_id: str) -> Entry | None:
         if entry_id in self.procedures:

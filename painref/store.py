@@ -38,6 +38,7 @@ def _save(dirs: list[Path], store: Store) -> None:
         "condition_ids": list(kb.conditions),
         "names": dict(kb.names),
         "origin": dict(kb.origin),
+        "warnings": list(kb.warnings),
         "where": kb.where,
     }
     records = {
@@ -71,6 +72,7 @@ def open_store(data: str | os.PathLike[str] | None = None) -> Store:
         where=header["where"],
         names=header["names"],
         origin=header["origin"],
+        warnings=header["warnings"],
         notes=cache.Deferred(lambda: extras[NOTES]),
     )
     return Store(kb, Index.from_state(header["entries"]), Index.from_state(header["terms"]))

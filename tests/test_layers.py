@@ -92,12 +92,15 @@ def test_notes_attach_to_an_entry_without_copying_it(home: Path) -> None:
     assert "Local notes" in human.stdout and "block before burn" in human.stdout
 
 
-def test_a_note_for_an_unknown_entry_is_an_error(home: Path) -> None:
+def test_a_note_for_an_unknown_entry_warns_and_validate_fails(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "notes.yaml").write_text("notes:\n  - id: no-such-entry\n    text: x\n")
     result = runner.invoke(app, ["lookup", "sciatica"])
-    assert result.exit_code == 2
-    assert "notes.yaml" in result.stderr and "no-such-entry" in result.stderr and "layer user" in result.stderr
+    assert result.exit_code == 0 and "Sciatica" in result.stdout
+    assert result.stderr.startswith("painref: warning:") and "no-such-entry" in result.stderr
+    assert "notes.yaml" in result.stderr
+    validate = runner.invoke(app, ["validate"])
+    assert validate.exit_code == 2 and "no-such-entry" in validate.stderr
 
 
 def test_a_bad_layer_names_the_layer_and_file(clinic: Path) -> None:
