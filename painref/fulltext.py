@@ -50,7 +50,6 @@ _WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")
 class Found:
     entry: Entry
     field: str
-    text: str
     spans: tuple[tuple[int, int], ...]  # matched word spans within `snippet`
     snippet: str
     score: float
@@ -148,7 +147,7 @@ def search(kb: KnowledgeBase, query: str, limit: int | None = 20) -> list[Found]
             score = round(raw * FIELD_WEIGHTS[field], 1)
             if score >= MIN_SCORE and (best is None or score > best.score):
                 snippet, inside = _snippet(text, spans)
-                best = Found(entry, field, text, inside, snippet, score)
+                best = Found(entry, field, inside, snippet, score)
         if best is not None:
             found.append(best)
     found.sort(key=lambda f: (-f.score, f.entry.name.lower()))

@@ -236,10 +236,3 @@ class KnowledgeBase:
 
     def name_of(self, entry_id: str) -> str:
         return self.names.get(entry_id, entry_id)
-
-    def family_root(self, proc: Procedure) -> Procedure:
-        seen = {proc.id}
-        while proc.parent and proc.parent in self.procedures and proc.parent not in seen:
-            proc = self.procedures[proc.parent]
-            seen.add(proc.id)
-        return proc

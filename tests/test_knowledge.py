@@ -32,7 +32,7 @@ def test_fixture_loads_and_links_both_ways() -> None:
     assert [link.id for link in rfa.treats] == ["facet-joint-arthritis"]
     assert rfa.relief_weeks == (26.0, 104.0)
     assert kb.conditions["sciatica"].icd10[0].code == "M54.3"
-    assert kb.family_root(kb.procedures["genicular-radiofrequency-ablation"]).id == "radiofrequency-ablation"
+    assert kb.procedures["genicular-radiofrequency-ablation"].parent == "radiofrequency-ablation"
 
 
 def test_missing_field_names_file_line_entry_and_field(kb_dir: Path) -> None:
