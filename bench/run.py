@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         floor = [python, "-c", "import typer, rich.console, rich.table"]
 
         # A copy of the built-in knowledge base whose files we can touch.
-        import painref.paths as knowledge
+        import painref.paths as paths
 
         edited = work / "edited"
-        shutil.copytree(knowledge.builtin_data_dir(), edited, ignore=shutil.ignore_patterns("*.md"))
+        shutil.copytree(paths.builtin_data_dir(), edited, ignore=shutil.ignore_patterns("*.md"))
 
         def touch() -> None:
             for f in edited.glob("*.yaml"):

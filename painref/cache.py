@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from painref import __version__
+from painref.paths import DATA_FILES
 
 T = TypeVar("T")
 FORMAT = 2
-DATA_FILES = ("procedures.yaml", "conditions.yaml", "glossary.yaml", "guide.yaml", "notes.yaml")
 _LENGTH = struct.Struct("<Q")
 
 
@@ -70,7 +70,7 @@ def key_for(layers: list[Path]) -> tuple[object, ...]:
     """Everything the cached result depends on: code, Python, and every layer's files."""
     stats: list[tuple[str, int, int]] = []
     for directory in layers:
-        for name in DATA_FILES:
+        for name in DATA_FILES:  # from painref.paths
             try:
                 st = os.stat(os.path.join(directory, name))
             except OSError:

@@ -381,9 +381,10 @@ def validate(directory: Path | None = None, json: bool = False, data: DataDir = 
     """Check one directory (DIR), or every layer in force (--data, or built-in + PAINREF_PATH + user)."""
     from painref.errors import DataError
     from painref.knowledge import load_layers
-    from painref.paths import Layer, resolve_layers
+    from painref.paths import Layer, existing_directory, resolve_layers
 
-    layers = [Layer("data", _directory(directory), required=True)] if directory else resolve_layers(data)
+    hint = "validate DIR checks a knowledge-base directory"
+    layers = [Layer("data", existing_directory(directory, hint), required=True)] if directory else resolve_layers(data)
     where = ", ".join(str(layer.path) for layer in layers if layer.required or layer.path.is_dir())
     try:
         kb = load_layers(layers)
@@ -403,13 +404,6 @@ def validate(directory: Path | None = None, json: bool = False, data: DataDir = 
             f"{sum(len(n) for n in kb.notes.values())} notes\n"
         )
     return 2 if problems else 0
-
-
-def _directory(path: Path) -> Path:
-    if not path.is_dir():
-        what = "not a directory" if path.exists() else "directory not found"
-        raise PainrefError(f"{what}: {path}", hint="validate DIR checks a knowledge-base directory")
-    return path
 
 
 def paths(json: bool = False, data: DataDir = None) -> int:

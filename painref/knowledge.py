@@ -32,19 +32,11 @@ from painref.model import (
     Source,
     Term,
 )
-from painref.paths import Layer, builtin_data_dir, resolve_data_dir
+from painref.paths import DATA_FILES, Layer
 from painref.text import squash
 
-__all__ = ["builtin_data_dir", "load_layers", "load_uncached", "parse_file", "resolve_data_dir"]
-
 # file name -> top-level key; the first two are required in a data directory.
-FILES = {
-    "procedures.yaml": "procedures",
-    "conditions.yaml": "conditions",
-    "glossary.yaml": "terms",
-    "guide.yaml": "sections",
-    "notes.yaml": "notes",
-}
+FILES = DATA_FILES
 REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -17,6 +17,15 @@ from pathlib import Path
 
 from painref.errors import PainrefError
 
+# The files a knowledge-base directory may hold, and the top-level key of each.
+DATA_FILES = {
+    "procedures.yaml": "procedures",
+    "conditions.yaml": "conditions",
+    "glossary.yaml": "terms",
+    "guide.yaml": "sections",
+    "notes.yaml": "notes",
+}
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Layer:
@@ -49,25 +58,24 @@ def user_dir() -> Path:
     return Path(platformdirs.user_data_dir("painref", appauthor=False))
 
 
-def _directory(chosen: str | os.PathLike[str]) -> Path:
+def existing_directory(chosen: str | os.PathLike[str], hint: str = "--data and PAINREF_DATA name a directory") -> Path:
     path = Path(chosen).expanduser()
-    if not path.exists():
-        raise PainrefError(f"data directory not found: {path}", hint="--data and PAINREF_DATA name a directory")
     if not path.is_dir():
-        raise PainrefError(f"not a directory: {path}", hint="--data and PAINREF_DATA name a directory")
+        what = "not a directory" if path.exists() else "data directory not found"
+        raise PainrefError(f"{what}: {path}", hint=hint)
     return path
 
 
 def resolve_data_dir(data: str | os.PathLike[str] | None) -> Path:
     """--data wins, then $PAINREF_DATA, then the built-in knowledge base."""
     chosen = data if data not in (None, "") else os.environ.get("PAINREF_DATA") or None
-    return builtin_data_dir() if chosen is None else _directory(chosen)
+    return builtin_data_dir() if chosen is None else existing_directory(chosen)
 
 
 def resolve_layers(data: str | os.PathLike[str] | None) -> list[Layer]:
     chosen = data if data not in (None, "") else os.environ.get("PAINREF_DATA") or None
     if chosen is not None:
-        return [Layer("data", _directory(chosen), required=True)]
+        return [Layer("data", existing_directory(chosen), required=True)]
     layers = [Layer("built-in", builtin_data_dir(), required=True)]
     for number, entry in enumerate(filter(None, os.environ.get("PAINREF_PATH", "").split(os.pathsep)), 1):
         layers.append(Layer(f"PAINREF_PATH {number}", Path(entry).expanduser()))

@@ -82,11 +82,6 @@ def imaging_text(proc: Procedure, sep: str = ", ") -> str:
     return sep.join(m if m != "ct" else "CT" for m in mods) or "none"
 
 
-def relief_short(proc: Procedure) -> str:
-    """The coded relief range in readable units, e.g. '6 mo – 2 yr'."""
-    return proc.relief_label
-
-
 def risk_text(proc: Procedure) -> Text:
     return plain(proc.bleeding_risk, RISK_STYLE.get(proc.bleeding_risk, ""))
 
@@ -109,7 +104,7 @@ def procedure_card(kb: KnowledgeBase, proc: Procedure) -> Panel:
         ("Setting", plain(proc.setting)),
         ("Time", plain(proc.procedure_time)),
         ("Onset", plain(proc.onset)),
-        ("Typical relief", Text.assemble(plain(proc.relief_text), plain(f"  [{relief_short(proc)}]", DIM))),
+        ("Typical relief", Text.assemble(plain(proc.relief_text), plain(f"  [{proc.relief_label}]", DIM))),
         ("Recovery", plain(proc.recovery)),
         ("Risks", _bullets(proc.risks)),
         ("Bleeding risk", Text.assemble(risk_text(proc), plain(f" — {proc.bleeding_note}", DIM))),
@@ -128,7 +123,7 @@ def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Responsive
         Text.assemble(
             plain(f"• {kb.procedures[link.id].name}", "bold"),
             plain(
-                f"\n  {link.role} · {imaging_text(kb.procedures[link.id])} · {relief_short(kb.procedures[link.id])}",
+                f"\n  {link.role} · {imaging_text(kb.procedures[link.id])} · {kb.procedures[link.id].relief_label}",
                 DIM,
             ),
         )
@@ -152,7 +147,7 @@ def _condition_procedures_wide(kb: KnowledgeBase, cond: Condition) -> Table:
             plain(link.role),
             plain(proc.purpose),
             plain(imaging_text(proc, "\n")),
-            plain(relief_short(proc)),
+            plain(proc.relief_label),
         )
     return table
 
@@ -224,7 +219,7 @@ def _compare_rows(kb: KnowledgeBase, p: Procedure) -> list[tuple[str, Renderable
     return [
         ("Purpose", plain(p.purpose)),
         ("Imaging", plain(imaging_text(p))),
-        ("Typical relief", Text.assemble(plain(relief_short(p), "bold"), plain(f" — {p.relief_text}"))),
+        ("Typical relief", Text.assemble(plain(p.relief_label, "bold"), plain(f" — {p.relief_text}"))),
         ("Onset", plain(p.onset)),
         ("Bleeding risk", risk_text(p)),
         ("Comes before", _names(kb, p.prerequisites)),
@@ -258,7 +253,7 @@ def _compare_wide(kb: KnowledgeBase, procs: Sequence[Procedure]) -> Table:
         ("Onset", [plain(p.onset) for p in procs]),
         (
             "Typical relief",
-            [Text.assemble(plain(relief_short(p), "bold"), plain(f"\n{p.relief_text}")) for p in procs],
+            [Text.assemble(plain(p.relief_label, "bold"), plain(f"\n{p.relief_text}")) for p in procs],
         ),
         ("Recovery", [plain(p.recovery) for p in procs]),
         ("Bleeding risk", [risk_text(p) for p in procs]),
@@ -296,7 +291,7 @@ def _list_wide(
                 *([plain(entry.category)] if category else []),
                 plain(entry.purpose),
                 plain(imaging_text(entry, "\n")),
-                plain(relief_short(entry)),
+                plain(entry.relief_label),
                 risk_text(entry),
             ]
         else:
@@ -311,7 +306,7 @@ def _list_narrow(entries: Sequence[Entry], title: str) -> Group:
     lines: list[Text] = []
     for entry in entries:
         if isinstance(entry, Procedure):
-            facts = f"{entry.purpose} · {imaging_text(entry)} · {relief_short(entry)}"
+            facts = f"{entry.purpose} · {imaging_text(entry)} · {entry.relief_label}"
         else:
             facts = f"{entry.region} · {', '.join(c.code for c in entry.icd10)}"
         lines.append(Text.assemble(plain(f"• {entry.name}", "bold"), plain(f"\n  {facts}", DIM)))
@@ -345,7 +340,7 @@ def questions_view(kb: KnowledgeBase, entry: Entry) -> Group:
 def _proc_node(proc: Procedure) -> Text:
     return Text.assemble(
         plain(proc.name, "bold"),
-        plain(f"  {proc.purpose} · {imaging_text(proc)} · relief {relief_short(proc)}", DIM),
+        plain(f"  {proc.purpose} · {imaging_text(proc)} · relief {proc.relief_label}", DIM),
     )
 
 

@@ -93,9 +93,9 @@ def test_list_table_indents_variants(kb: KnowledgeBase) -> None:
 
 
 def test_relief_is_shown_in_readable_units(kb: KnowledgeBase) -> None:
-    assert render.relief_short(kb.procedures["radiofrequency-ablation"]) == "6 mo – 2 yr"
-    assert render.relief_short(kb.procedures["medial-branch-block"]) == "hours"
-    assert render.relief_short(kb.procedures["epidural-steroid-injection"]) == "2 wk – 6 mo"
+    assert kb.procedures["radiofrequency-ablation"].relief_label == "6 mo – 2 yr"
+    assert kb.procedures["medial-branch-block"].relief_label == "hours"
+    assert kb.procedures["epidural-steroid-injection"].relief_label == "2 wk – 6 mo"
 
 
 def test_an_empty_procedure_list_keeps_procedure_columns() -> None:
