@@ -42,6 +42,8 @@ REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SEED_ID = re.compile(r"^\d{3}_[0-9a-f]{16}$")
 PLACEHOLDER = re.compile(r"^\s*(tbd|todo|tba|n/?a|\?+|-+|none|null|xxx+)\s*\.?$", re.IGNORECASE)
+# The same, for any line of several texts joined by newlines (one search for a whole list).
+PLACEHOLDER_LINE = re.compile(PLACEHOLDER.pattern, re.IGNORECASE | re.MULTILINE)
 ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
 
 # A knowledge-base file larger than this is refused before parsing.
@@ -260,8 +262,13 @@ class _Checker:
         return data[key]
 
     def text(self, key: str, data: dict[str, Any] | None = None, prefix: str = "") -> str:
-        value = self._get(self.raw if data is None else data, key, prefix)
+        value = (self.raw if data is None else data).get(key)
+        if type(value) is str:  # the common case, kept short: a build checks 200 000 of these
+            value = value.strip()
+            if value and not PLACEHOLDER.match(value):
+                return value
         if value is None:
+            self.fail(prefix + key, "missing")
             return ""
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self.fail(prefix + key, f"expected text, found {_kind(value)}")
@@ -288,6 +295,12 @@ class _Checker:
         if not isinstance(value, list):
             self.fail(key, f"expected a list, found {_kind(value)}")
             return ()
+        if all(type(item) is str for item in value):  # the common case, checked in one pass
+            stripped = [item.strip() for item in value]
+            if all(stripped) and not PLACEHOLDER_LINE.search("\n".join(stripped)):
+                if len(value) < minimum:
+                    self.fail(key, f"expected at least {minimum} item(s), found {len(value)}")
+                return tuple(stripped)
         out: list[str] = []
         for i, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
@@ -330,7 +343,7 @@ class _Checker:
             return ()
         out: list[Source] = []
         for i, item in enumerate(value):
-            src = _source(item)
+            src = _cited(item)
             if isinstance(src, str):
                 self.fail(f"sources[{i}]", src)
             else:
@@ -350,6 +363,23 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return f"text {value[:40]!r}"
     return f"{type(value).__name__} {value!r}"[:60]
+
+
+_CITED: dict[Any, Source | str] = {}
+
+
+def _cited(item: Any) -> Source | str:
+    """_source, remembered: most entries cite the same few documents."""
+    try:
+        key = item if isinstance(item, str) else tuple(item.items()) if isinstance(item, dict) else None
+        found = _CITED.get(key) if key is not None else None
+    except TypeError:  # an unhashable value inside a citation
+        return _source(item)
+    if found is None:
+        found = _source(item)
+        if key is not None and len(_CITED) < 10_000:
+            _CITED[key] = found
+    return found
 
 
 def _source(item: Any) -> Source | str:
@@ -646,22 +676,25 @@ def load_layers(layers: list[Layer]) -> KnowledgeBase:
     sources: dict[str, _Source] = {}
     merged = _Merged()
     unreadable: set[str] = set()  # tables with a file that could not be parsed at all
+    files: list[tuple[Layer, str, Path]] = []
     for layer in layers:
         if not layer.required and not layer.path.is_dir():
             continue  # an optional layer that does not exist adds nothing
         for name, key in FILES.items():
             path = layer.path / name
-            if not path.is_file():
-                if layer.required and name in REQUIRED_FILES:
-                    problems.append(Problem(str(path), "missing file"))
-                continue
-            try:
-                records = parse_file(path, key, problems, sources)
-            except DataError as exc:
-                problems.extend(exc.problems)
-                unreadable.add(key)
-                continue
-            _merge(merged, layer, key, records, str(path), problems)
+            if path.is_file():
+                files.append((layer, key, path))
+            elif layer.required and name in REQUIRED_FILES:
+                problems.append(Problem(str(path), "missing file"))
+    # One file after another: yaml-rs overflowed a thread's stack when files were parsed side by side.
+    for layer, key, path in files:
+        try:
+            records = parse_file(path, key, problems, sources)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            unreadable.add(key)
+            continue
+        _merge(merged, layer, key, records, str(path), problems)
     linked: list[Problem] = []
     kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers), unreadable=unreadable)
     for problem in linked:

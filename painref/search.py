@@ -80,7 +80,11 @@ EntryKind = Literal["procedure", "condition", "term"]
 
 def words_of(text: str) -> list[str]:
     """Normalised words, plurals folded ("injections" -> "injection", "discs" -> "disc")."""
-    return [w if w in STOPWORDS else _singular(w) for w in normalize(text).split()]
+    return _words(normalize(text))
+
+
+def _words(normalized: str) -> list[str]:
+    return [w if w in STOPWORDS else _singular(w) for w in normalized.split()]
 
 
 def _singular(word: str) -> str:
@@ -157,13 +161,12 @@ class Index:
                     continue
                 seen.add(norm)
                 n_index = len(self.name_text)
-                tokens = words_of(label)
-                exact.setdefault(norm, set()).add(e_index)
-                exact.setdefault(norm.replace(" ", ""), set()).add(e_index)
-                exact.setdefault(" ".join(tokens), set()).add(e_index)
+                tokens = _words(norm)
+                folded = " ".join(tokens)
                 # Function words in names ("arthritis of the knee") are not matched against.
                 tokens = [t for t in tokens if t not in STOPWORDS] or tokens
-                exact.setdefault(" ".join(tokens), set()).add(e_index)
+                for key in {norm, norm.replace(" ", ""), folded, " ".join(tokens)}:
+                    exact.setdefault(key, set()).add(e_index)
                 self.name_entry.append(e_index)
                 self.name_text.append(label)
                 self.name_tokens.append(" ".join(tokens))
@@ -180,7 +183,12 @@ class Index:
             self.post_start.append(len(self.post_flat))
         limit = max(3, GENERIC_SHARE * max(1, len(entries)))
         self.generic: frozenset[str] = (
-            frozenset(t for t, ids in postings.items() if len({self.name_entry[i] for i in ids}) > limit) | STOPWORDS
+            frozenset(
+                t
+                for t, ids in postings.items()
+                if len(ids) > limit and len({self.name_entry[i] for i in ids}) > limit  # names bound entries
+            )
+            | STOPWORDS
         )
 
     def exact(self, key: str) -> tuple[int, ...]:
