@@ -77,11 +77,19 @@ def parse_yaml(text: str, file: str) -> Any:
     yaml-rs (Rust) builds the data: at ten thousand entries it is over ten times
     faster than PyYAML's C loader, whose constructor runs in Python. It never
     executes anything, refuses duplicate keys and unknown !! tags, and is told to
-    replay no alias. When it refuses a document, PyYAML reads it again only to say
+    replay no alias. PyYAML reads a file the strict, slow way (event by event) only
+    where yaml-rs would be lenient or unsafe, and when yaml-rs refuses a file, to say
     exactly what is wrong and where (file, line, column, the offending line).
     """
     import yaml_rs
 
+    # yaml-rs ignores a tag on a list or mapping, accepts an anchor nobody uses, and
+    # overflows its stack on block nesting some thousands deep ("- - - ... x" in 40 kB).
+    suspect = _tag_or_anchor(text) or _maybe_deep(text)
+    if suspect:
+        problem = _pyyaml_problem(text, file)
+        if problem is not None:
+            raise DataError([problem])
     try:
         no_aliases = yaml_rs.AliasLimits(
             max_total_replayed_events=0, max_replay_stack_depth=0, max_alias_expansions_per_anchor=0
@@ -89,11 +97,8 @@ def parse_yaml(text: str, file: str) -> Any:
         data = yaml_rs.loads(text, parse_datetime=False, alias_limits=no_aliases)
     except Exception as exc:  # yaml-rs raises YAMLDecodeError, ValueError or RecursionError
         raise DataError([explain_yaml(text, file, str(exc))]) from None
-    # yaml-rs ignores a tag on a list or mapping, accepts an anchor nobody uses and
-    # returns several documents as one list; where any of these might be the case,
-    # PyYAML checks the file the strict way.
-    if _tag_or_anchor(text) or not isinstance(data, (dict, type(None))):
-        problem = _pyyaml_problem(text, file)
+    if not suspect and not isinstance(data, (dict, type(None))):
+        problem = _pyyaml_problem(text, file)  # several documents come back as one list
         if problem is not None:
             raise DataError([problem])
     return data
@@ -113,6 +118,17 @@ def _tag_or_anchor(text: str) -> bool:
                 return True
             i = text.find(mark, i + 1)
     return False
+
+
+# Block nesting deepens only with indentation or with indicators side by side on one
+# line ("- - x", "? - x"); yaml-rs itself stops flow nesting ([[[...) at 255 levels.
+_DEEP_INDENT = "\n" + " " * 40
+_SIDE_BY_SIDE = ("- -", "- ?", "? -", "? ?", "-\t", "?\t", "-  ", "?  ", "- \t", "? \t")
+
+
+def _maybe_deep(text: str) -> bool:
+    """Whether block nesting might run deeper than the schema's few levels."""
+    return _DEEP_INDENT in text or any(pair in text for pair in _SIDE_BY_SIDE) or text.startswith(("- -", "? "))
 
 
 def explain_yaml(text: str, file: str, fast_message: str) -> Problem:

@@ -164,6 +164,48 @@ def test_deep_nesting_is_refused(kb_dir: Path) -> None:
     assert "nested" in problem
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "terms:\n- " + "- " * 20000 + "x\n",  # 40 kB that overflowed the YAML parser's stack
+        "terms:\n" + "".join(" " * i + "-\n" for i in range(200)),
+        "terms:\n" + "".join(" " * i + "? k\n" + " " * i + ":\n" for i in range(0, 120, 2)),
+    ],
+)
+def test_deep_block_nesting_is_refused_without_crashing(kb_dir: Path, text: str) -> None:
+    (kb_dir / "glossary.yaml").write_text(text)
+    [problem] = problems_for(kb_dir)
+    assert "glossary.yaml:" in problem and "nested deeper than" in problem
+
+
+def test_several_documents_in_one_file_are_refused(kb_dir: Path) -> None:
+    (kb_dir / "glossary.yaml").write_text("terms: []\n---\nterms: []\n")
+    [problem] = problems_for(kb_dir)
+    assert "glossary.yaml:2" in problem and "single document" in problem
+
+
+def test_tags_and_unused_anchors_are_refused(kb_dir: Path) -> None:
+    for text in ("terms:\n  - !custom {id: x}\n", "terms: !local [a]\n", "terms:\n  - &unused {id: x}\n"):
+        (kb_dir / "glossary.yaml").write_text(text)
+        [problem] = problems_for(kb_dir)
+        assert "glossary.yaml:" in problem and "not allowed" in problem, text
+
+
+def test_duplicate_key_names_its_line(kb_dir: Path) -> None:
+    replace(kb_dir / "procedures.yaml", "    onset: Immediate.\n", "    onset: Immediate.\n    onset: Later.\n")
+    [problem] = problems_for(kb_dir)
+    assert "procedures.yaml:" in problem and "duplicate key 'onset'" in problem
+
+
+def test_byte_order_mark_and_yaml_1_2_words(kb_dir: Path) -> None:
+    """A BOM is not part of the first key; yes/no/on/off are words, not booleans (YAML 1.2)."""
+    path = kb_dir / "procedures.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    replace(path, "recovery: Home the same day.", "recovery: no")
+    kb = load_uncached(kb_dir)
+    assert any(p.recovery == "no" for p in kb.procedures.values())
+
+
 def test_placeholder_text_is_refused(kb_dir: Path) -> None:
     replace(kb_dir / "procedures.yaml", "recovery: Home the same day.", "recovery: TBD")
     [problem] = problems_for(kb_dir)
