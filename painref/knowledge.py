@@ -655,10 +655,10 @@ def parse_file(
     paths: list[tuple[Problem, int, str | None]] = []
     for index, raw in enumerate(raw_entries):
         checker = _Checker(file, top_key, index, raw, own)
-        if not isinstance(raw, dict):
+        if isinstance(raw, dict):
+            records.append(BUILDERS[top_key](checker))
+        else:
             checker.fail(None, f"expected a mapping (an entry), found {_kind(raw)}")
-            continue
-        records.append(BUILDERS[top_key](checker))
         paths.extend(checker.paths)
     if sources is not None:
         positions = {

@@ -178,6 +178,12 @@ def test_deep_block_nesting_is_refused_without_crashing(kb_dir: Path, text: str)
     assert "glossary.yaml:" in problem and "nested deeper than" in problem
 
 
+def test_an_entry_that_is_not_a_mapping_names_its_line(kb_dir: Path) -> None:
+    (kb_dir / "glossary.yaml").write_text("terms:\n- - - x\n")
+    [problem] = problems_for(kb_dir)
+    assert "glossary.yaml:2" in problem and "expected a mapping (an entry), found a list" in problem
+
+
 def test_several_documents_in_one_file_are_refused(kb_dir: Path) -> None:
     (kb_dir / "glossary.yaml").write_text("terms: []\n---\nterms: []\n")
     [problem] = problems_for(kb_dir)
