@@ -393,14 +393,17 @@ _CITED: dict[Any, Source | str] = {}
 
 def _cited(item: Any) -> Source | str:
     """_source, remembered: most entries cite the same few documents."""
-    try:
-        key = item if isinstance(item, str) else tuple(item.items()) if isinstance(item, dict) else None
-        found = _CITED.get(key) if key is not None else None
-    except TypeError:  # an unhashable value inside a citation
+    key: Any
+    if isinstance(item, str):
+        key = item
+    elif isinstance(item, dict) and all(type(v) in (str, int) for v in item.values()):
+        key = tuple(item.items())  # exact types only: 2018.0 and True must still be checked
+    else:
         return _source(item)
+    found = _CITED.get(key)
     if found is None:
         found = _source(item)
-        if key is not None and len(_CITED) < 10_000:
+        if len(_CITED) < 10_000:
             _CITED[key] = found
     return found
 

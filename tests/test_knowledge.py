@@ -184,6 +184,16 @@ def test_an_entry_that_is_not_a_mapping_names_its_line(kb_dir: Path) -> None:
     assert "glossary.yaml:2" in problem and "expected a mapping (an entry), found a list" in problem
 
 
+def test_citation_year_is_checked_every_time_it_appears(kb_dir: Path) -> None:
+    """A citation seen before with a good year does not vouch for the same one with 2018.0."""
+    path = kb_dir / "procedures.yaml"
+    cite = "{title: A paper, publisher: A journal, year: %s, doi: 10.1/x}"
+    replace(path, "sources: [003_0f73fea668c8ff44]", f"sources: [{cite % 2018}]")
+    replace(path, "sources: [003_0f73fea668c8ff44]", f"sources: [{cite % '2018.0'}]")
+    [problem] = problems_for(kb_dir)
+    assert "citation year must be a year, found 2018.0" in problem
+
+
 def test_several_documents_in_one_file_are_refused(kb_dir: Path) -> None:
     (kb_dir / "glossary.yaml").write_text("terms: []\n---\nterms: []\n")
     [problem] = problems_for(kb_dir)
