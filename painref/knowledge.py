@@ -75,7 +75,8 @@ def parse_yaml(text: str, file: str) -> Any:
     """Parse plain YAML 1.2 safely: no tags that build objects, no aliases, no duplicate keys.
 
     yaml-rs (Rust) builds the data: at ten thousand entries it is over ten times
-    faster than PyYAML's C loader, whose constructor runs in Python. It never
+    faster than PyYAML's C loader, whose constructor runs in Python. It is called
+    from one thread only: parsing files side by side overflowed a thread's stack. It never
     executes anything, refuses duplicate keys and unknown !! tags, and is told to
     replay no alias. PyYAML reads a file the strict, slow way (event by event) only
     where yaml-rs would be lenient or unsafe, and when yaml-rs refuses a file, to say
@@ -96,7 +97,8 @@ def parse_yaml(text: str, file: str) -> Any:
         )
         data = yaml_rs.loads(text, parse_datetime=False, alias_limits=no_aliases)
     except Exception as exc:  # yaml-rs raises YAMLDecodeError, ValueError or RecursionError
-        raise DataError([explain_yaml(text, file, str(exc))]) from None
+        found = None if suspect else _pyyaml_problem(text, file)  # a suspect file was read above
+        raise DataError([found or _fast_problem(text, file, str(exc))]) from None
     if not suspect and not isinstance(data, (dict, type(None))):
         problem = _pyyaml_problem(text, file)  # several documents come back as one list
         if problem is not None:
@@ -136,11 +138,8 @@ def _maybe_deep(text: str) -> bool:
     )
 
 
-def explain_yaml(text: str, file: str, fast_message: str) -> Problem:
-    """Why a document was refused: PyYAML's marked error if it finds one, else yaml-rs's own message."""
-    found = _pyyaml_problem(text, file)
-    if found is not None:
-        return found
+def _fast_problem(text: str, file: str, fast_message: str) -> Problem:
+    """yaml-rs's reason for refusing a document (used when PyYAML finds nothing wrong)."""
     at = _FAST_ERROR.search(fast_message)
     what = fast_message.strip().splitlines()[-1] if fast_message.strip() else "invalid YAML"
     if "alias" in what:
@@ -702,25 +701,22 @@ def load_layers(layers: list[Layer]) -> KnowledgeBase:
     sources: dict[str, _Source] = {}
     merged = _Merged()
     unreadable: set[str] = set()  # tables with a file that could not be parsed at all
-    files: list[tuple[Layer, str, Path]] = []
     for layer in layers:
         if not layer.required and not layer.path.is_dir():
             continue  # an optional layer that does not exist adds nothing
         for name, key in FILES.items():
             path = layer.path / name
-            if path.is_file():
-                files.append((layer, key, path))
-            elif layer.required and name in REQUIRED_FILES:
-                problems.append(Problem(str(path), "missing file"))
-    # One file after another: yaml-rs overflowed a thread's stack when files were parsed side by side.
-    for layer, key, path in files:
-        try:
-            records = parse_file(path, key, problems, sources)
-        except DataError as exc:
-            problems.extend(exc.problems)
-            unreadable.add(key)
-            continue
-        _merge(merged, layer, key, records, str(path), problems)
+            if not path.is_file():
+                if layer.required and name in REQUIRED_FILES:
+                    problems.append(Problem(str(path), "missing file"))
+                continue
+            try:
+                records = parse_file(path, key, problems, sources)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                unreadable.add(key)
+                continue
+            _merge(merged, layer, key, records, str(path), problems)
     linked: list[Problem] = []
     kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers), unreadable=unreadable)
     for problem in linked:
