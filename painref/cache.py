@@ -153,16 +153,20 @@ def read(layers: list[Path]) -> tuple[dict[str, Any], IO[bytes]] | None:
     return None
 
 
-def write(layers: list[Path], header: dict[str, Any], records: dict[str, object]) -> None:
-    """Write header and records atomically; a cache that cannot be written is not an error.
+def pickled(records: dict[str, object]) -> list[tuple[str, bytes]]:
+    """Each record pickled on its own, to be read back one at a time."""
+    return [(ident, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)) for ident, record in records.items()]
+
+
+def write(layers: list[Path], header: dict[str, Any], blobs: list[tuple[str, bytes]]) -> None:
+    """Write header and pickled records (see pickled) atomically; a cache that cannot be written is not an error.
 
     `header` holds builtin values only; it gains "key" and "offsets" (id -> (start,
     length) in the file).
     """
-    blobs = [(ident, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)) for ident, record in records.items()]
     offsets: dict[str, tuple[int, int]] = {}
-    # Offsets depend on the header's length, which depends on the offsets: pickle
-    # the header with relative offsets and shift them on reading instead.
+    # Offsets depend on the header's length, which depends on the offsets: store
+    # offsets relative to the end of the header and shift them on reading instead.
     position = 0
     for ident, blob in blobs:
         offsets[ident] = (position, len(blob))

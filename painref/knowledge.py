@@ -650,21 +650,12 @@ def parse_file(
     """
     file = str(path)
     text = read_text(path)
-    data = parse_yaml(text, file)
-    own: list[Problem] = []
-    raw_entries = _entries(data, file, top_key, own)
-    records: list[Any] = []
-    paths: list[tuple[Problem, int, str | None]] = []
-    for index, raw in enumerate(raw_entries):
-        checker = _Checker(file, top_key, index, raw, own)
-        if isinstance(raw, dict):
-            records.append(BUILDERS[top_key](checker))
-        else:
-            checker.fail(None, f"expected a mapping (an entry), found {_kind(raw)}")
-        paths.extend(checker.paths)
+    raw_entries, records, own, paths = _check_text(text, file, top_key)
     if sources is not None:
         positions = {
-            r["id"]: i for i, r in enumerate(raw_entries) if isinstance(r, dict) and isinstance(r.get("id"), str)
+            r["id"].strip(): i
+            for i, r in enumerate(raw_entries)
+            if isinstance(r, dict) and isinstance(r.get("id"), str)
         }
         sources[file] = _Source(text, top_key, positions)
     if own:
@@ -678,6 +669,137 @@ def parse_file(
                 else problem
             )
     return records
+
+
+def _check_text(
+    text: str, file: str, top_key: str
+) -> tuple[list[Any], list[Any], list[Problem], list[tuple[Problem, int, str | None]]]:
+    """Parse a file's text and check its entries: (raw entries, records, problems, where each problem is)."""
+    data = parse_yaml(text, file)
+    own: list[Problem] = []
+    raw_entries = _entries(data, file, top_key, own)
+    records: list[Any] = []
+    paths: list[tuple[Problem, int, str | None]] = []
+    for index, raw in enumerate(raw_entries):
+        checker = _Checker(file, top_key, index, raw, own)
+        if isinstance(raw, dict):
+            records.append(BUILDERS[top_key](checker))
+        else:
+            checker.fail(None, f"expected a mapping (an entry), found {_kind(raw)}")
+        paths.extend(checker.paths)
+    return raw_entries, records, own, paths
+
+
+# ---------------------------------------------------------------- large files, in two halves
+
+# A file at least this large is parsed and checked in two halves side by side, one in a
+# forked process (painref.workers), when two CPUs are available.
+SPLIT_BYTES = 1 << 20
+# This process keeps a little more than half: the other also has to pickle its records
+# and send them over, and this one to unpickle them.
+OWN_SHARE = 0.56
+_BLANK_OR_COMMENT = r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*"
+
+
+def halves(text: str, top_key: str, share: float = 0.5) -> tuple[str, str] | None:
+    """The text cut before the first top-level entry past `share` of it, as two documents; None if no cut.
+
+    Only a file that opens the usual way is cut: comments or blank lines, the top
+    key alone on its line, then a list of entries each starting "- " at one
+    indentation. The second half gets that header, so it reads as a file of the
+    same kind. A cut is made only before a line holding just that indentation and
+    "- ", which always starts a new entry: block scalars, plain scalars spread over
+    lines and nested lists must be indented further; a quoted scalar or flow
+    collection left open across the cut leaves the first half unparseable, and the
+    file is then read whole.
+    """
+    header = re.match(
+        _BLANK_OR_COMMENT + re.escape(top_key) + r":[ \t]*(?:#[^\n]*)?\r?\n" + _BLANK_OR_COMMENT + r"( *)- ", text
+    )
+    if header is None:
+        return None
+    first_item = header.end() - len(header.group(1)) - 2
+    cut = text.find("\n" + header.group(1) + "- ", max(int(len(text) * share), header.end()))
+    if cut == -1:
+        return None
+    return text[: cut + 1], text[:first_item] + text[cut + 1 :]
+
+
+def _clean_records(text: str, file: str, top_key: str) -> list[Any] | None:
+    """The records of a text with no problem at all; None at the first sign of one."""
+    try:
+        _raw, records, own, _paths = _check_text(text, file, top_key)
+    except DataError:
+        return None
+    return None if own else records
+
+
+def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[str, list[Any]]]:
+    """Large files read in two halves, the second half of each in a forked process.
+
+    Returns {index in files: (text, records)} for the files whose halves both came
+    back without a single problem. Any problem, or no worker, and the file is read
+    again whole (parse_file), so what is reported never depends on the cut.
+    """
+    import pickle
+
+    from painref import workers
+
+    if not workers.available():
+        return {}
+    cut: dict[int, tuple[str, str, str, str, str]] = {}  # index -> (text, file, key, first, second)
+    for i, (path, key) in enumerate(files):
+        try:
+            if path.stat().st_size < SPLIT_BYTES:
+                continue
+            text = read_text(path)
+        except (OSError, DataError):
+            continue  # reported when the file is read whole
+        parts = halves(text, key, OWN_SHARE)
+        if parts is not None:
+            cut[i] = (text, str(path), key, *parts)
+    if not cut:
+        return {}
+
+    def second_halves() -> bytes:
+        done = {i: _clean_records(second, file, key) for i, (_text, file, key, _first, second) in cut.items()}
+        return pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
+
+    child = workers.start(second_halves)
+    if child is None:
+        return {}
+    try:
+        firsts = {i: _clean_records(first, file, key) for i, (_text, file, key, first, _second) in cut.items()}
+    finally:
+        sent = child.result()
+    seconds: dict[int, list[Any] | None] = pickle.loads(sent) if sent is not None else {}
+    done: dict[int, tuple[str, list[Any]]] = {}
+    for i, (text, *_rest) in cut.items():
+        first, second = firsts.get(i), seconds.get(i)
+        if first is not None and second is not None:
+            done[i] = (text, first + second)
+    return done
+
+
+def parse_files(
+    files: list[tuple[Path, str]], sources: dict[str, _Source] | None = None
+) -> list[tuple[list[Any], list[Problem], bool]]:
+    """parse_file for each (path, top key): (records, problems, whether the file could not be read at all)."""
+    split = _parse_split(files)
+    out: list[tuple[list[Any], list[Problem], bool]] = []
+    for i, (path, key) in enumerate(files):
+        problems: list[Problem] = []
+        if i in split:
+            text, records = split[i]
+            if sources is not None:
+                sources[str(path)] = _Source(text, key, {r.id: n for n, r in enumerate(records)})
+            out.append((records, problems, False))
+            continue
+        try:
+            out.append((parse_file(path, key, problems, sources), problems, False))
+        except DataError as exc:
+            out.append(([], exc.problems, True))
+    return out
 
 
 def load_uncached(data_dir: Path) -> KnowledgeBase:
@@ -701,21 +823,28 @@ def load_layers(layers: list[Layer]) -> KnowledgeBase:
     sources: dict[str, _Source] = {}
     merged = _Merged()
     unreadable: set[str] = set()  # tables with a file that could not be parsed at all
+    plan: list[tuple[Layer, str, Path] | Problem] = []  # files to read, and missing ones, in order
     for layer in layers:
         if not layer.required and not layer.path.is_dir():
             continue  # an optional layer that does not exist adds nothing
         for name, key in FILES.items():
             path = layer.path / name
-            if not path.is_file():
-                if layer.required and name in REQUIRED_FILES:
-                    problems.append(Problem(str(path), "missing file"))
-                continue
-            try:
-                records = parse_file(path, key, problems, sources)
-            except DataError as exc:
-                problems.extend(exc.problems)
-                unreadable.add(key)
-                continue
+            if path.is_file():
+                plan.append((layer, key, path))
+            elif layer.required and name in REQUIRED_FILES:
+                plan.append(Problem(str(path), "missing file"))
+    jobs = [step for step in plan if not isinstance(step, Problem)]
+    parsed = iter(parse_files([(path, key) for _layer, key, path in jobs], sources))
+    for step in plan:
+        if isinstance(step, Problem):
+            problems.append(step)
+            continue
+        layer, key, path = step
+        records, found, failed = next(parsed)
+        problems.extend(found)
+        if failed:
+            unreadable.add(key)
+        else:
             _merge(merged, layer, key, records, str(path), problems)
     linked: list[Problem] = []
     kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers), unreadable=unreadable)

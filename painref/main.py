@@ -10,6 +10,7 @@ usage errors.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -81,7 +82,13 @@ def main() -> None:
         sys.stderr.write(f"painref: internal error: {type(exc).__name__}: {exc}\n")
         sys.stderr.write("hint: this is a bug; PAINREF_DEBUG=1 shows the traceback\n")
         code = 70
-    sys.exit(code)
+    # Leave without tearing the interpreter down: after a rebuild of a large knowledge
+    # base that means freeing millions of objects one by one (0.1 s at 15 000 entries)
+    # for nothing. Nothing painref does waits on exit handlers; output is flushed here.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,20 +21,18 @@ class Store:
     terms: Index
 
 
-def build(layers: list[Layer]) -> Store:
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A build allocates millions of objects and frees few, so the cyclic collector
+    would rescan them over and over (a third of a cold build at 15 000 entries) to
+    find nothing. It is paused meanwhile, and what was built is frozen: long-lived,
+    never worth scanning again."""
     import gc
 
-    from painref.knowledge import load_layers  # YAML and validation only on a cache miss
-
-    # A build allocates millions of objects and frees few, so the cyclic collector
-    # would rescan them over and over (a third of a cold build at 15 000 entries)
-    # to find nothing. It is paused meanwhile, and what was built is frozen: long-lived,
-    # never worth scanning again.
     paused = gc.isenabled()
     gc.disable()
     try:
-        kb = load_layers(layers)
-        return Store(kb, Index.for_entries(kb), Index.for_terms(kb))
+        yield
     finally:
         gc.freeze()
         if paused:
@@ -40,10 +40,36 @@ def build(layers: list[Layer]) -> Store:
 
 
 GLOSSARY, GUIDE, NOTES = "<glossary>", "<guide>", "<notes>"  # record keys that cannot be entry ids
+# From this many entries on, a rebuild indexes in a forked process while this one pickles.
+FORK_ENTRIES = 2000
 
 
-def _save(dirs: list[Path], store: Store) -> None:
-    kb = store.kb
+def build(layers: list[Layer], cache_to: list[Path] | None = None) -> Store:
+    """Load, validate and index the knowledge base; with `cache_to`, also write its cache.
+
+    Writing the cache means pickling every record. With many entries and two CPUs
+    the indexes are built meanwhile in a forked process (painref.workers), which
+    hands them back as marshal bytes.
+    """
+    import marshal
+
+    from painref import workers
+    from painref.knowledge import load_layers  # YAML and validation only on a cache miss
+
+    with _collector_paused():
+        kb = load_layers(layers)
+        if cache_to is None:
+            return Store(kb, *_indexes(kb))
+        child = None
+        if len(kb.procedures) + len(kb.conditions) >= FORK_ENTRIES:
+            child = workers.start(lambda: marshal.dumps([index.state() for index in _indexes(kb)]))
+        try:
+            extras = {GLOSSARY: dict(kb.terms), GUIDE: dict(kb.guide), NOTES: dict(kb.notes)}
+            blobs = cache.pickled({**kb.procedures, **kb.conditions, **extras})
+        finally:
+            sent = child.result() if child is not None else None
+        indexes = [Index.from_state(state) for state in marshal.loads(sent)] if sent is not None else _indexes(kb)
+        store = Store(kb, *indexes)
     header = {
         "entries": store.entries.state(),
         "terms": store.terms.state(),
@@ -54,14 +80,12 @@ def _save(dirs: list[Path], store: Store) -> None:
         "warnings": list(kb.warnings),
         "where": kb.where,
     }
-    records = {
-        **kb.procedures,
-        **kb.conditions,
-        GLOSSARY: dict(kb.terms),
-        GUIDE: dict(kb.guide),
-        NOTES: dict(kb.notes),
-    }
-    cache.write(dirs, header, records)
+    cache.write(cache_to, header, blobs)
+    return store
+
+
+def _indexes(kb: KnowledgeBase) -> tuple[Index, Index]:
+    return Index.for_entries(kb), Index.for_terms(kb)
 
 
 def open_store(data: str | os.PathLike[str] | None = None) -> Store:
@@ -72,9 +96,7 @@ def open_store(data: str | os.PathLike[str] | None = None) -> Store:
     dirs = [layer.path for layer in layers]
     found = cache.read(dirs)
     if found is None:
-        store = build(layers)
-        _save(dirs, store)
-        return store
+        return build(layers, cache_to=dirs)
     header, fh = found
     extras = cache.records_of(fh, header, [GLOSSARY, GUIDE, NOTES])
     kb = KnowledgeBase(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from painref import cache
+from painref import cache, store, workers
 from painref.cache import Records
+from painref.paths import resolve_layers
 from painref.store import open_store
 
 
@@ -77,3 +79,29 @@ def test_an_unwritable_cache_directory_is_not_an_error(kb_dir: Path, monkeypatch
     blocker.write_text("x")
     monkeypatch.setenv("PAINREF_CACHE_DIR", str(blocker / "cache"))
     assert open_store(kb_dir).kb.conditions["sciatica"].name == "Sciatica"
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_a_rebuild_indexing_in_a_forked_process_gives_the_same_store(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch, child_fails: bool
+) -> None:
+    serial = store.build(resolve_layers(kb_dir))
+    real_start = workers.start
+    started: list[bool] = []
+
+    def start(work: Callable[[], bytes]) -> workers.Forked | None:
+        started.append(True)
+        return real_start((lambda: os._exit(1)) if child_fails else work)
+
+    monkeypatch.setattr(workers, "available", lambda: True)
+    monkeypatch.setattr(workers, "start", start)
+    monkeypatch.setattr(store, "FORK_ENTRIES", 0)
+    built = open_store(kb_dir)  # no cache yet: build, index in a child, write the cache
+    assert started == [True]
+    cached = open_store(kb_dir)
+    assert isinstance(cached.kb.procedures, Records)
+    for found in (built, cached):
+        assert found.entries.state() == serial.entries.state()
+        assert found.terms.state() == serial.terms.state()
+    links = [(link.id, link.role) for link in serial.kb.procedures["radiofrequency-ablation"].treats]
+    assert [(link.id, link.role) for link in cached.kb.procedures["radiofrequency-ablation"].treats] == links

@@ -1,0 +1,82 @@
+"""Run a function in a forked process while this one goes on working.
+
+A cold build of a large knowledge base is Python work on every entry; a second
+process on a second core halves the part that can be split. Threads would not:
+the work holds the interpreter lock (and yaml-rs overflows a thread's stack).
+
+Only where `os.fork` exists and more than one CPU is available; elsewhere
+`start` returns None and the caller does the work itself. The child inherits
+everything already imported, sends back the bytes the function returns through a
+pipe (the caller picks the encoding: pickle for records, marshal for builtin
+values, which is faster) and leaves with os._exit (no atexit handlers, no
+flushing the parent's buffers).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+
+def available() -> bool:
+    if not hasattr(os, "fork"):
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except (AttributeError, OSError):
+        return (os.cpu_count() or 1) > 1
+
+
+class Forked:
+    """The result of one function run in a child process; `result()` waits for it."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self._pid = pid
+        self._fd = fd
+
+    def result(self) -> bytes | None:
+        """The function's bytes, or None if it raised, crashed or sent nothing.
+
+        Always call it (or let it run in a `finally`): it reaps the child.
+        """
+        if self._fd < 0:
+            return None
+        try:
+            with os.fdopen(self._fd, "rb") as pipe:
+                data = pipe.read()
+        finally:
+            self._fd = -1
+            _pid, status = os.waitpid(self._pid, 0)
+        if not data or os.waitstatus_to_exitcode(status) != 0:
+            return None
+        return data
+
+
+def start(work: Callable[[], bytes]) -> Forked | None:
+    """Run `work()` in a forked child; None where forking is not available or failed."""
+    if not available():
+        return None
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(read_end)
+            data = work()
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        except BaseException:  # the parent sees a failure and does without
+            pass
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return Forked(pid, read_end)
