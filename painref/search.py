@@ -84,7 +84,7 @@ def words_of(text: str) -> list[str]:
 
 
 def _words(normalized: str) -> list[str]:
-    return [w if w in STOPWORDS else _singular(w) for w in normalized.split()]
+    return [_singular(w) if w[-1] == "s" and w not in STOPWORDS else w for w in normalized.split()]
 
 
 def _singular(word: str) -> str:
@@ -151,8 +151,12 @@ class Index:
         self.name_entry: list[int] = []  # per name or alias: index into entries
         self.name_text: list[str] = []
         self.name_tokens: list[str] = []  # space-joined: split only for the names scored
-        exact: dict[str, set[int]] = {}
+        # Built once per cold build for every name and alias (40 000 at 15 000 entries),
+        # so the loop keeps to local names and makes a set only for a key shared by entries.
+        exact: dict[str, int | set[int]] = {}
         postings: dict[str, list[int]] = {}
+        name_entry, name_text, name_tokens = self.name_entry.append, self.name_text.append, self.name_tokens.append
+        stopwords = STOPWORDS
         for e_index, (_kind, _id, name, aliases, _depth, _family) in enumerate(entries):
             seen: set[str] = set()
             for label in (name, *aliases):
@@ -161,17 +165,28 @@ class Index:
                     continue
                 seen.add(norm)
                 n_index = len(self.name_text)
-                tokens = _words(norm)
-                folded = " ".join(tokens)
+                words = _words(norm)
+                folded = " ".join(words)
                 # Function words in names ("arthritis of the knee") are not matched against.
-                tokens = [t for t in tokens if t not in STOPWORDS] or tokens
-                for key in {norm, norm.replace(" ", ""), folded, " ".join(tokens)}:
-                    exact.setdefault(key, set()).add(e_index)
-                self.name_entry.append(e_index)
-                self.name_text.append(label)
-                self.name_tokens.append(" ".join(tokens))
+                tokens = [t for t in words if t not in stopwords] or words
+                joined = " ".join(tokens)
+                for key in {norm, norm.replace(" ", ""), folded, joined}:
+                    found = exact.get(key)
+                    if found is None:
+                        exact[key] = e_index
+                    elif isinstance(found, set):
+                        found.add(e_index)
+                    elif found != e_index:
+                        exact[key] = {found, e_index}
+                name_entry(e_index)
+                name_text(label)
+                name_tokens(joined)
                 for token in set(tokens):
-                    postings.setdefault(token, []).append(n_index)
+                    listed = postings.get(token)
+                    if listed is None:
+                        postings[token] = [n_index]
+                    else:
+                        listed.append(n_index)
         # Sorted keys with flat values load far faster than dicts of lists or sets.
         self.exact_keys = sorted(exact)
         self.exact_values = [_pack(exact[key]) for key in self.exact_keys]
@@ -391,8 +406,8 @@ class Index:
                 scores[e_index] = (score, self.name_text[n_index])
 
 
-def _pack(ids: set[int]) -> int | tuple[int, ...]:
-    return next(iter(ids)) if len(ids) == 1 else tuple(sorted(ids))
+def _pack(ids: int | set[int]) -> int | tuple[int, ...]:
+    return ids if isinstance(ids, int) else tuple(sorted(ids))
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:
