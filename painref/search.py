@@ -20,7 +20,11 @@ Ranking, in order of cost:
    coverage_of_query weights each query word: 1 for an informative word, 0.25
    for a generic one (found in more than GENERIC_SHARE of entries: "pain",
    "injection", "nerve"), 0.1 for a word found nowhere in the vocabulary
-   (noise, so "hyaluronic acd injection" still finds its entry).
+   (noise, so "hyaluronic acd injection" still finds its entry and
+   "kyphoplasty recovery" finds Kyphoplasty). An unknown word of four letters
+   or more weighs 1 against a name that keeps an informative word unmatched:
+   it probably names something else ("sphenopalatine ganglion block" against
+   Stellate ganglion block).
    coverage_of_name is the share of the name's words that were matched, so a
    general word picks the general entry of a family ("ablation" ranks
    Radiofrequency ablation above Genicular radiofrequency ablation).
@@ -363,6 +367,15 @@ class Index:
         unknown = sum(1 for m, g in zip(matches, glued, strict=True) if not (m or g))
         cap = GENERIC_CAP if unknown >= 2 else 100.0
         total = sum(weights)
+        # An unknown word of four letters or more may name something the knowledge base
+        # lacks ("sphenopalatine ganglion block" is not the stellate ganglion block). It
+        # counts in full against a name that also has an informative word left unmatched;
+        # against a name it covers completely it is still noise ("kyphoplasty recovery").
+        stand_ins = sum(
+            1 - weights[i]
+            for i, (m, g) in enumerate(zip(matches, glued, strict=True))
+            if not (m or g) and len(words[i]) >= 4 and weights[i] == UNKNOWN_WEIGHT
+        )
         # Names sharing only generic words with the query cannot reach SUGGEST when it
         # has an informative word: score only names that share an informative one.
         informative = [found for i, found in enumerate((*matches, *glued)) if found and weights[i % len(words)] == 1.0]
@@ -396,7 +409,10 @@ class Index:
             if not used:
                 continue
             name_cover = len(used) / len(name_tokens)
-            score = 100.0 * (covered / total) * (0.8 + 0.2 * name_cover) - 3.0 * edits
+            against = total
+            if stand_ins and any(t not in self.generic for t in name_tokens - used):
+                against += stand_ins
+            score = 100.0 * (covered / against) * (0.8 + 0.2 * name_cover) - 3.0 * edits
             if not significant and len(words) == 1:
                 score = min(score, GENERIC_CAP)
             score = min(score, cap)

@@ -54,3 +54,9 @@ def test_negatives_find_nothing_confident(index: Index) -> None:
     print(f"\nnegatives: {len(EVAL['negatives'])} queries, {len(wrong)} confident matches")
     assert wrong == {}
     assert all(len(index.search(q).suggestions) <= 5 for q in EVAL["negatives"])
+
+
+def test_absent_procedures_are_not_passed_off_as_a_neighbour(index: Index) -> None:
+    confident = {q: [h.id for h in index.search(q).matches] for q in EVAL["absent"]}
+    assert {q: ids for q, ids in confident.items() if ids} == {}
+    assert len(EVAL["absent"]) >= 10
