@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -701,8 +702,22 @@ OWN_SHARE = 0.56
 _BLANK_OR_COMMENT = r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*"
 
 
-def halves(text: str, top_key: str, share: float = 0.5) -> tuple[str, str] | None:
-    """The text cut before the first top-level entry past `share` of it, as two documents; None if no cut.
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """Where a file is cut in two: its header ends at `header`, its second half starts at `at`."""
+
+    header: int
+    at: int
+
+    def first(self, text: str) -> str:
+        return text[: self.at]
+
+    def second(self, text: str) -> str:
+        return text[: self.header] + text[self.at :]
+
+
+def cut(text: str, top_key: str, share: float = 0.5) -> Cut | None:
+    """Where to cut the text before the first top-level entry past `share` of it; None if nowhere.
 
     Only a file that opens the usual way is cut: comments or blank lines, the top
     key alone on its line, then a list of entries each starting "- " at one
@@ -711,31 +726,17 @@ def halves(text: str, top_key: str, share: float = 0.5) -> tuple[str, str] | Non
     "- ", which always starts a new entry: block scalars, plain scalars spread over
     lines and nested lists must be indented further; a quoted scalar or flow
     collection left open across the cut leaves the first half unparseable, and the
-    file is then read whole.
+    file is then read whole. Each process copies out only its own half.
     """
-    where = _cut(text, top_key, share)
-    return None if where is None else (_first_half(text, where), _second_half(text, where))
-
-
-def _cut(text: str, top_key: str, share: float) -> tuple[int, int] | None:
-    """(where the first entry starts, where the second half's first entry starts), as in halves."""
     header = re.match(
         _BLANK_OR_COMMENT + re.escape(top_key) + r":[ \t]*(?:#[^\n]*)?\r?\n" + _BLANK_OR_COMMENT + r"( *)- ", text
     )
     if header is None:
         return None
-    cut = text.find("\n" + header.group(1) + "- ", max(int(len(text) * share), header.end()))
-    if cut == -1:
+    at = text.find("\n" + header.group(1) + "- ", max(int(len(text) * share), header.end()))
+    if at == -1:
         return None
-    return header.end() - len(header.group(1)) - 2, cut + 1
-
-
-def _first_half(text: str, where: tuple[int, int]) -> str:
-    return text[: where[1]]
-
-
-def _second_half(text: str, where: tuple[int, int]) -> str:
-    return text[: where[0]] + text[where[1] :]
+    return Cut(header.end() - len(header.group(1)) - 2, at + 1)
 
 
 def _clean_records(text: str, file: str, top_key: str) -> list[Any] | None:
@@ -760,7 +761,7 @@ def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[str, list[Any
 
     if not workers.available():
         return {}
-    cut: dict[int, tuple[str, str, str, tuple[int, int]]] = {}  # index -> (text, file, key, where)
+    cuts: dict[int, tuple[str, str, str, Cut]] = {}  # index -> (text, file, key, cut)
     for i, (path, key) in enumerate(files):
         try:
             if path.stat().st_size < SPLIT_BYTES:
@@ -768,27 +769,26 @@ def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[str, list[Any
             text = read_text(path)
         except (OSError, DataError):
             continue  # reported when the file is read whole
-        where = _cut(text, key, OWN_SHARE)
+        where = cut(text, key, OWN_SHARE)
         if where is not None:
-            cut[i] = (text, str(path), key, where)
-    if not cut:
+            cuts[i] = (text, str(path), key, where)
+    if not cuts:
         return {}
 
-    # Each process copies out only its own half (tens of megabytes at 15 000 entries).
     def second_halves() -> bytes:
-        done = {i: _clean_records(_second_half(text, where), file, key) for i, (text, file, key, where) in cut.items()}
+        done = {i: _clean_records(where.second(text), file, key) for i, (text, file, key, where) in cuts.items()}
         return pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
 
     child = workers.start(second_halves)
     if child is None:
         return {}
     try:
-        firsts = {i: _clean_records(_first_half(text, where), file, key) for i, (text, file, key, where) in cut.items()}
+        firsts = {i: _clean_records(where.first(text), file, key) for i, (text, file, key, where) in cuts.items()}
     finally:
         sent = child.result()
     seconds: dict[int, list[Any] | None] = pickle.loads(sent) if sent is not None else {}
     done: dict[int, tuple[str, list[Any]]] = {}
-    for i, (text, *_rest) in cut.items():
+    for i, (text, *_rest) in cuts.items():
         first, second = firsts.get(i), seconds.get(i)
         if first is not None and second is not None:
             done[i] = (text, first + second)

@@ -371,10 +371,8 @@ class Index:
         # lacks ("sphenopalatine ganglion block" is not the stellate ganglion block). It
         # counts in full against a name that also has an informative word left unmatched;
         # against a name it covers completely it is still noise ("kyphoplasty recovery").
-        stand_ins = sum(
-            1 - weights[i]
-            for i, (m, g) in enumerate(zip(matches, glued, strict=True))
-            if not (m or g) and len(words[i]) >= 4 and weights[i] == UNKNOWN_WEIGHT
+        stand_ins = (1 - UNKNOWN_WEIGHT) * sum(
+            1 for w, m, g in zip(words, matches, glued, strict=True) if not (m or g) and len(w) >= 4
         )
         # Names sharing only generic words with the query cannot reach SUGGEST when it
         # has an informative word: score only names that share an informative one.

@@ -286,14 +286,19 @@ def _split_everything(share: float = knowledge.OWN_SHARE) -> Iterator[None]:
         yield
 
 
+def _halves(text: str, share: float = 0.5) -> tuple[str, str] | None:
+    where = knowledge.cut(text, "procedures", share)
+    return None if where is None else (where.first(text), where.second(text))
+
+
 def test_halves_cut_before_a_top_level_entry_and_repeat_the_header() -> None:
     text = "# notes\n\nprocedures:  # all of them\n- id: a\n  risks:\n  - x\n- id: b\n- id: c\n"
-    assert knowledge.halves(text, "procedures") == (
+    assert _halves(text) == (
         "# notes\n\nprocedures:  # all of them\n- id: a\n  risks:\n  - x\n",
         "# notes\n\nprocedures:  # all of them\n- id: b\n- id: c\n",
     )
     indented = "procedures:\r\n  - id: a\r\n    risks:\r\n    - x\r\n  - id: b\r\n"
-    assert knowledge.halves(indented, "procedures", 0.0) == (
+    assert _halves(indented, 0.0) == (
         "procedures:\r\n  - id: a\r\n    risks:\r\n    - x\r\n",
         "procedures:\r\n  - id: b\r\n",
     )
@@ -310,7 +315,7 @@ def test_halves_cut_before_a_top_level_entry_and_repeat_the_header() -> None:
     ],
 )
 def test_halves_leave_unusual_files_whole(text: str) -> None:
-    assert knowledge.halves(text, "procedures", 0.0) is None
+    assert _halves(text, 0.0) is None
 
 
 def test_a_large_file_read_in_halves_gives_the_same_entries() -> None:
