@@ -1,10 +1,12 @@
 """The compiled cache: one file per data directory, read lazily.
 
-Layout: an 8-byte header length, a header, then one pickled record per entry.
-The header holds the freshness key, the search indexes, every entry's name and
-each record's offset, all as builtin values written with marshal (several
-times faster to load than pickle), so a lookup loads the header and unpickles
-only the records it prints, whatever the size of the knowledge base.
+Layout: an 8-byte header length, a header, then one blob per record. The
+header holds the freshness key, the search indexes, every entry's name and
+each blob's offset, all as builtin values written with marshal (several times
+faster to load than pickle), so a lookup loads the header and decodes only the
+records it prints, whatever the size of the knowledge base. A blob is a pickle
+unless the writer chose another encoding (painref.store: an entry's place in
+its data file).
 
 The key is painref's version, the cache format, the modification times of the
 modules that build it, Python's version, the data directory and each data
@@ -30,7 +32,7 @@ from painref import __version__
 from painref.paths import DATA_FILES
 
 T = TypeVar("T")
-FORMAT = 2
+FORMAT = 3
 _LENGTH = struct.Struct("<Q")
 
 
@@ -87,12 +89,25 @@ def path_for(layers: list[Path]) -> Path:
     return cache_dir() / f"kb-{digest:08x}.cache"
 
 
-class Records(Mapping[str, T]):
-    """Entries by id, unpickled from the open cache file on first use."""
+def file_stats(key: tuple[object, ...]) -> dict[str, tuple[int, int]]:
+    """The size and modification time each data file had when the cache with `key` was built."""
+    stats: tuple[tuple[str, int, int], ...] = key[5]  # type: ignore[assignment]
+    return {os.path.normpath(path): (size, mtime) for path, size, mtime in stats}
 
-    def __init__(self, fh: IO[bytes], offsets: dict[str, tuple[int, int]]) -> None:
+
+class Records(Mapping[str, T]):
+    """Entries by id, read from the open cache file on first use.
+
+    Each stored blob is turned back into a record by `decode(id, blob)`; by default
+    it is a pickle.
+    """
+
+    def __init__(
+        self, fh: IO[bytes], offsets: dict[str, tuple[int, int]], decode: Callable[[str, bytes], T] | None = None
+    ) -> None:
         self._fh = fh
         self._offsets = offsets
+        self._decode = decode
         self._loaded: dict[str, T] = {}
 
     def __getitem__(self, key: str) -> T:
@@ -100,7 +115,8 @@ class Records(Mapping[str, T]):
         if found is None:
             start, length = self._offsets[key]
             self._fh.seek(start)
-            found = pickle.loads(self._fh.read(length))
+            blob = self._fh.read(length)
+            found = pickle.loads(blob) if self._decode is None else self._decode(key, blob)
             self._loaded[key] = found
         return found
 
@@ -153,16 +169,19 @@ def read(layers: list[Path]) -> tuple[dict[str, Any], IO[bytes]] | None:
     return None
 
 
-def pickled(records: dict[str, object]) -> list[tuple[str, bytes]]:
-    """Each record pickled on its own, to be read back one at a time."""
-    return [(ident, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)) for ident, record in records.items()]
+def pickled(record: object) -> bytes:
+    """A record pickled on its own, to be read back on its own."""
+    return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def write(layers: list[Path], header: dict[str, Any], blobs: list[tuple[str, bytes]]) -> None:
-    """Write header and pickled records (see pickled) atomically; a cache that cannot be written is not an error.
+def write(layers: list[Path], key: tuple[object, ...], header: dict[str, Any], blobs: list[tuple[str, bytes]]) -> None:
+    """Write header and records atomically; a cache that cannot be written is not an error.
 
-    `header` holds builtin values only; it gains "key" and "offsets" (id -> (start,
-    length) in the file).
+    `key` is key_for(layers) taken before the files were read (a file edited
+    meanwhile then makes this cache stale at once, never wrongly fresh). `header`
+    holds builtin values only; it gains "key" and "offsets" (id -> (start, length)
+    in the file). `blobs` are (id, bytes) in any encoding the reader's `decode`
+    understands (pickled by default).
     """
     offsets: dict[str, tuple[int, int]] = {}
     # Offsets depend on the header's length, which depends on the offsets: store
@@ -171,7 +190,7 @@ def write(layers: list[Path], header: dict[str, Any], blobs: list[tuple[str, byt
     for ident, blob in blobs:
         offsets[ident] = (position, len(blob))
         position += len(blob)
-    head = marshal.dumps({**header, "key": key_for(layers), "offsets": offsets})
+    head = marshal.dumps({**header, "key": key, "offsets": offsets})
     import contextlib
 
     from painref.atomic import write_atomic
@@ -180,11 +199,13 @@ def write(layers: list[Path], header: dict[str, Any], blobs: list[tuple[str, byt
         write_atomic(path_for(layers), [_LENGTH.pack(len(head)), head, *(blob for _ident, blob in blobs)])
 
 
-def records_of(fh: IO[bytes], header: dict[str, Any], ids: list[str]) -> Records[Any]:
+def records_of(
+    fh: IO[bytes], header: dict[str, Any], ids: list[str], decode: Callable[[str, bytes], T] | None = None
+) -> Records[T]:
     """A lazy mapping over the given ids' records in an open cache file."""
     base = _LENGTH.size + _header_length(fh)
     offsets = header["offsets"]
-    return Records(fh, {i: (base + offsets[i][0], offsets[i][1]) for i in ids})
+    return Records(fh, {i: (base + offsets[i][0], offsets[i][1]) for i in ids}, decode)
 
 
 def _header_length(fh: IO[bytes]) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,6 @@ def parse_yaml(text: str, file: str) -> Any:
     where yaml-rs would be lenient or unsafe, and when yaml-rs refuses a file, to say
     exactly what is wrong and where (file, line, column, the offending line).
     """
-    import yaml_rs
-
     # yaml-rs ignores a tag on a list or mapping, accepts an anchor nobody uses, and
     # overflows its stack on block nesting some thousands deep ("- - - ... x" in 40 kB).
     suspect = _tag_or_anchor(text) or _maybe_deep(text)
@@ -93,10 +92,7 @@ def parse_yaml(text: str, file: str) -> Any:
         if problem is not None:
             raise DataError([problem])
     try:
-        no_aliases = yaml_rs.AliasLimits(
-            max_total_replayed_events=0, max_replay_stack_depth=0, max_alias_expansions_per_anchor=0
-        )
-        data = yaml_rs.loads(text, parse_datetime=False, alias_limits=no_aliases)
+        data = _rs_loads(text)
     except Exception as exc:  # yaml-rs raises YAMLDecodeError, ValueError or RecursionError
         found = None if suspect else _pyyaml_problem(text, file)  # a suspect file was read above
         raise DataError([found or _fast_problem(text, file, str(exc))]) from None
@@ -105,6 +101,15 @@ def parse_yaml(text: str, file: str) -> Any:
         if problem is not None:
             raise DataError([problem])
     return data
+
+
+def _rs_loads(text: str) -> Any:
+    import yaml_rs
+
+    no_aliases = yaml_rs.AliasLimits(
+        max_total_replayed_events=0, max_replay_stack_depth=0, max_alias_expansions_per_anchor=0
+    )
+    return yaml_rs.loads(text, parse_datetime=False, alias_limits=no_aliases)
 
 
 _FAST_ERROR = re.compile(r"at line (\d+), column (\d+)")
@@ -716,27 +721,56 @@ class Cut:
         return text[: self.header] + text[self.at :]
 
 
-def cut(text: str, top_key: str, share: float = 0.5) -> Cut | None:
-    """Where to cut the text before the first top-level entry past `share` of it; None if nowhere.
+def _layout(text: str, top_key: str) -> tuple[int, str] | None:
+    """Where the first entry starts and the entries' indentation, for a file that opens
+    the usual way: comments or blank lines, the top key alone on its line, then a list
+    of entries each starting "- " at one indentation. None for any other file.
 
-    Only a file that opens the usual way is cut: comments or blank lines, the top
-    key alone on its line, then a list of entries each starting "- " at one
-    indentation. The second half gets that header, so it reads as a file of the
-    same kind. A cut is made only before a line holding just that indentation and
-    "- ", which always starts a new entry: block scalars, plain scalars spread over
-    lines and nested lists must be indented further; a quoted scalar or flow
-    collection left open across the cut leaves the first half unparseable, and the
-    file is then read whole. Each process copies out only its own half.
+    A line holding just that indentation and "- " always starts a new entry: block
+    scalars, plain scalars spread over lines and nested lists must be indented further.
+    (A quoted scalar or flow collection may break that rule where a lenient parser
+    allows it; the callers below check their pieces for that.)
     """
     header = re.match(
         _BLANK_OR_COMMENT + re.escape(top_key) + r":[ \t]*(?:#[^\n]*)?\r?\n" + _BLANK_OR_COMMENT + r"( *)- ", text
     )
     if header is None:
         return None
-    at = text.find("\n" + header.group(1) + "- ", max(int(len(text) * share), header.end()))
+    indent = header.group(1)
+    return header.end() - len(indent) - 2, indent
+
+
+def cut(text: str, top_key: str, share: float = 0.5) -> Cut | None:
+    """Where to cut the text before the first top-level entry past `share` of it; None if nowhere.
+
+    Only a file laid out the usual way (see _layout) is cut. The second half gets
+    the file's header, so it reads as a file of the same kind. A quoted scalar or
+    flow collection left open across the cut leaves the first half unparseable, and
+    the file is then read whole. Each process copies out only its own half.
+    """
+    layout = _layout(text, top_key)
+    if layout is None:
+        return None
+    first, indent = layout
+    at = text.find("\n" + indent + "- ", max(int(len(text) * share), first + len(indent) + 2))
     if at == -1:
         return None
-    return Cut(header.end() - len(header.group(1)) - 2, at + 1)
+    return Cut(first, at + 1)
+
+
+def entry_starts(text: str, top_key: str) -> list[int] | None:
+    """Where each top-level entry starts, for a file laid out the usual way (see _layout)."""
+    layout = _layout(text, top_key)
+    if layout is None:
+        return None
+    first, indent = layout
+    marker = "\n" + indent + "- "
+    starts = [first]
+    at = text.find(marker, first)
+    while at != -1:
+        starts.append(at + 1)
+        at = text.find(marker, at + 1)
+    return starts
 
 
 def _clean_records(text: str, file: str, top_key: str) -> list[Any] | None:
@@ -816,27 +850,113 @@ def parse_files(
     return out
 
 
+# ---------------------------------------------------------------- entries by their place in a file
+
+Span = tuple[str, int, int]  # file, byte offset, length in bytes
+_BOM = b"\xef\xbb\xbf"
+
+
+def entry_spans(sources: dict[str, _Source]) -> dict[str, Span]:
+    """Where each loaded procedure and condition sits in its file, in bytes.
+
+    The cache stores these instead of the records: a later lookup reads and checks
+    just its entries' text again (entry_from_text), and a rebuild writes no records.
+    Only files laid out the usual way (see _layout) with exactly one entry marker
+    per entry are covered; a later layer's entry replaces an earlier one's span,
+    or removes it when its own file is not covered.
+    """
+    spans: dict[str, Span] = {}
+    for file, source in sources.items():
+        if source.top_key not in ("procedures", "conditions"):
+            continue
+        text = source.text
+        starts = entry_starts(text, source.top_key)
+        if starts is None or len(starts) != len(source.positions):
+            for ident in source.positions:
+                spans.pop(ident, None)
+            continue
+        try:
+            with open(file, "rb") as fh:
+                offset = len(_BOM) if fh.read(len(_BOM)) == _BOM else 0  # read_text drops it
+        except OSError:
+            offset = 0
+        bounds = [*starts, len(text)]
+        if text.isascii():
+            at = [offset + b for b in bounds]
+        else:
+            at = [offset + len(text[: bounds[0]].encode())]
+            for a, b in pairwise(bounds):
+                at.append(at[-1] + len(text[a:b].encode()))
+        for ident, n in source.positions.items():
+            spans[ident] = (file, at[n], at[n + 1] - at[n])
+    return spans
+
+
+def entry_from_text(text: str, file: str, top_key: str, ident: str) -> Procedure | Condition | None:
+    """The record of one entry's text (from entry_spans) as the full load built it.
+
+    None unless the text is exactly one entry, with that id, read without a single
+    problem: a caller then loads the files whole. Links derived from other entries
+    (a procedure's variants and treats) are not in the text; the caller adds them.
+    """
+    if top_key not in ("procedures", "conditions") or _tag_or_anchor(text) or _maybe_deep(text):
+        return None
+    try:
+        data = _rs_loads(text)
+    except Exception:
+        return None
+    if not (isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict)):
+        return None
+    problems: list[Problem] = []
+    record = BUILDERS[top_key](_Checker(file, top_key, 0, data[0], problems))
+    if problems or not isinstance(record, (Procedure, Condition)) or record.id != ident:
+        return None
+    return record
+
+
 def load_uncached(data_dir: Path) -> KnowledgeBase:
     """Read, validate and cross-link one knowledge-base directory; raise DataError listing all problems."""
     return load_layers([Layer("data", data_dir, required=True)])
 
 
-class _Merged:
-    """Entries of all layers by id (a later layer's entry replaces an earlier one), and where each came from."""
+class Merged:
+    """Entries of all layers by id (a later layer's entry replaces an earlier one), where
+    each came from, and the problems found so far; not yet cross-linked (see link)."""
 
-    def __init__(self) -> None:
+    def __init__(self, layers: list[Layer], sources: dict[str, _Source]) -> None:
+        self.layers = layers
+        self.sources = sources
+        self.problems: list[Problem] = []
+        self.unreadable: set[str] = set()  # tables with a file that could not be parsed at all
         self.tables: dict[str, dict[str, Any]] = {key: {} for key in FILES.values()}
         self.file_of: dict[tuple[str, str], str] = {}  # (table, id) -> file
         self.origin: dict[str, str] = {}  # entry id -> layer name
         self.notes: dict[str, list[tuple[Note, str]]] = {}  # entry id -> (note, file)
 
+    @property
+    def procedures(self) -> dict[str, Procedure]:
+        return self.tables["procedures"]
 
-def load_layers(layers: list[Layer]) -> KnowledgeBase:
-    """Read every layer in order, merge them and cross-link the result; raise DataError listing all problems."""
-    problems: list[Problem] = []
-    sources: dict[str, _Source] = {}
-    merged = _Merged()
-    unreadable: set[str] = set()  # tables with a file that could not be parsed at all
+    @property
+    def conditions(self) -> dict[str, Condition]:
+        return self.tables["conditions"]
+
+    @property
+    def terms(self) -> dict[str, Term]:
+        return self.tables["terms"]
+
+
+def load_layers(layers: list[Layer], sources: dict[str, _Source] | None = None) -> KnowledgeBase:
+    """Read every layer in order, merge them and cross-link the result; raise DataError listing all problems.
+
+    `sources`, when given, receives every file's text and where its entries sit (for entry_spans).
+    """
+    return link(read_layers(layers, sources))
+
+
+def read_layers(layers: list[Layer], sources: dict[str, _Source] | None = None) -> Merged:
+    """Read, check and merge every layer's files in order; problems are collected, not raised."""
+    merged = Merged(layers, {} if sources is None else sources)
     plan: list[tuple[Layer, str, Path] | Problem] = []  # files to read, and missing ones, in order
     for layer in layers:
         if not layer.required and not layer.path.is_dir():
@@ -848,22 +968,29 @@ def load_layers(layers: list[Layer]) -> KnowledgeBase:
             elif layer.required and name in REQUIRED_FILES:
                 plan.append(Problem(str(path), "missing file"))
     jobs = [step for step in plan if not isinstance(step, Problem)]
-    parsed = iter(parse_files([(path, key) for _layer, key, path in jobs], sources))
+    parsed = iter(parse_files([(path, key) for _layer, key, path in jobs], merged.sources))
     for step in plan:
         if isinstance(step, Problem):
-            problems.append(step)
+            merged.problems.append(step)
             continue
         layer, key, path = step
         records, found, failed = next(parsed)
-        problems.extend(found)
+        merged.problems.extend(found)
         if failed:
-            unreadable.add(key)
+            merged.unreadable.add(key)
         else:
-            _merge(merged, layer, key, records, str(path), problems)
+            _merge(merged, layer, key, records, str(path), merged.problems)
+    return merged
+
+
+def link(merged: Merged) -> KnowledgeBase:
+    """Cross-link what read_layers merged; raise DataError listing every problem found in all."""
+    layers = merged.layers
     linked: list[Problem] = []
-    kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers), unreadable=unreadable)
+    kb = _link(merged, linked, where=":".join(str(layer.path) for layer in layers), unreadable=merged.unreadable)
+    problems = list(merged.problems)
     for problem in linked:
-        source = sources.get(problem.file)
+        source = merged.sources.get(problem.file)
         line = source.line(problem.entry, problem.field) if source and problem.line is None else None
         problems.append(Problem(problem.file, problem.message, line, problem.entry, problem.field) if line else problem)
     if len(layers) > 1:
@@ -881,7 +1008,7 @@ def _in_layer(problem: Problem, names: dict[str, str]) -> Problem:
     return Problem(problem.file, f"{problem.message} (layer {layer})", problem.line, problem.entry, problem.field)
 
 
-def _merge(merged: _Merged, layer: Layer, key: str, records: list[Any], file: str, problems: list[Problem]) -> None:
+def _merge(merged: Merged, layer: Layer, key: str, records: list[Any], file: str, problems: list[Problem]) -> None:
     seen_here: set[str] = set()
     for record in records:
         if not record.id:
@@ -913,7 +1040,7 @@ def _merge(merged: _Merged, layer: Layer, key: str, records: list[Any], file: st
         merged.file_of[(key, record.id)] = file
 
 
-def _link(merged: _Merged, problems: list[Problem], where: str, unreadable: set[str]) -> KnowledgeBase:
+def _link(merged: Merged, problems: list[Problem], where: str, unreadable: set[str]) -> KnowledgeBase:
     procedures: dict[str, Procedure] = merged.tables["procedures"]
     conditions: dict[str, Condition] = merged.tables["conditions"]
 

@@ -49,10 +49,11 @@ Thresholds, and why (measured on tests/data/search_eval.yaml):
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from painref.model import KnowledgeBase
+from painref.model import Condition, Procedure, Term
 from painref.text import normalize
 
 CONFIDENT = 80.0
@@ -123,6 +124,19 @@ class Result:
     @property
     def best(self) -> Hit | None:
         return self.matches[0] if self.matches else None
+
+
+class Entries(Protocol):
+    """What the index is built from: a KnowledgeBase, or entries merged but not yet linked."""
+
+    @property
+    def procedures(self) -> Mapping[str, Procedure]: ...
+
+    @property
+    def conditions(self) -> Mapping[str, Condition]: ...
+
+    @property
+    def terms(self) -> Mapping[str, Term]: ...
 
 
 Row = tuple[EntryKind, str, str, tuple[str, ...], int, str]  # kind, id, name, aliases, depth, family
@@ -262,21 +276,23 @@ class Index:
     # ------------------------------------------------------------ building
 
     @classmethod
-    def for_entries(cls, kb: KnowledgeBase) -> Index:
+    def for_entries(cls, kb: Entries) -> Index:
+        """The index of procedures and conditions (of a knowledge base, linked or not yet)."""
+        procedures = kb.procedures
         rows: list[Row] = []
-        for proc in kb.procedures.values():
+        for proc in procedures.values():
             depth, node, seen = 0, proc, {proc.id}
-            while node.parent and node.parent in kb.procedures and node.parent not in seen:
+            while node.parent and node.parent in procedures and node.parent not in seen:
                 depth += 1
                 seen.add(node.parent)
-                node = kb.procedures[node.parent]
+                node = procedures[node.parent]
             rows.append(("procedure", proc.id, proc.name, proc.aliases, depth, node.id))
         for cond in kb.conditions.values():
             rows.append(("condition", cond.id, cond.name, cond.aliases, 0, cond.id))
         return cls(rows)
 
     @classmethod
-    def for_terms(cls, kb: KnowledgeBase) -> Index:
+    def for_terms(cls, kb: Entries) -> Index:
         return cls([("term", t.id, t.term, t.aliases, 0, t.id) for t in kb.terms.values()])
 
     # ------------------------------------------------------------ querying

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import marshal
 import os
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from painref import cache
-from painref.model import KnowledgeBase
+from painref.model import Condition, KnowledgeBase, Link, Procedure
 from painref.paths import Layer, resolve_layers
-from painref.search import Index
+from painref.search import Entries, Index
+
+if TYPE_CHECKING:
+    from painref.knowledge import Span
 
 
 @dataclass(slots=True, repr=False, eq=False)
@@ -40,32 +46,40 @@ def _collector_paused() -> Iterator[None]:
 
 
 GLOSSARY, GUIDE, NOTES = "<glossary>", "<guide>", "<notes>"  # record keys that cannot be entry ids
-# From this many entries on, a rebuild indexes in a forked process while this one pickles.
+# From this many entries on, a rebuild indexes in a forked process meanwhile.
 FORK_ENTRIES = 2000
+# A cached entry stored as its place in a data file (see _stored) starts with this byte; a pickle never does.
+SPAN = b"S"
 
 
 def build(layers: list[Layer], cache_to: list[Path] | None = None) -> Store:
     """Load, validate and index the knowledge base; with `cache_to`, also write its cache.
 
-    Writing the cache means pickling every record. With many entries and two CPUs
-    the indexes are built meanwhile in a forked process (painref.workers), which
-    hands them back as marshal bytes.
+    The cache holds each procedure and condition as its place in its data file
+    (knowledge.entry_spans) where the file allows, so a rebuild writes no copy of
+    the records. With many entries and two CPUs the indexes are built meanwhile in
+    a forked process (painref.workers), which hands them back as marshal bytes.
     """
     import marshal
 
     from painref import workers
-    from painref.knowledge import load_layers  # YAML and validation only on a cache miss
+    from painref.knowledge import entry_spans, link, read_layers  # YAML and validation only on a cache miss
 
+    key = cache.key_for(cache_to) if cache_to is not None else None
     with _collector_paused():
-        kb = load_layers(layers)
-        if cache_to is None:
+        merged = read_layers(layers, {})
+        if cache_to is None or key is None:
+            kb = link(merged)
             return Store(kb, *_indexes(kb))
         child = None
-        if len(kb.procedures) + len(kb.conditions) >= FORK_ENTRIES:
-            child = workers.start(lambda: marshal.dumps([index.state() for index in _indexes(kb)]))
+        if not merged.problems and len(merged.procedures) + len(merged.conditions) >= FORK_ENTRIES:
+            # The index needs no links: built meanwhile from the merged entries.
+            child = workers.start(lambda: marshal.dumps([index.state() for index in _indexes(merged)]))
         try:
-            extras = {GLOSSARY: dict(kb.terms), GUIDE: dict(kb.guide), NOTES: dict(kb.notes)}
-            blobs = cache.pickled({**kb.procedures, **kb.conditions, **extras})
+            kb = link(merged)
+            files, blobs = _stored(kb, entry_spans(merged.sources), cache.file_stats(key))
+            for name, extra in ((GLOSSARY, kb.terms), (GUIDE, kb.guide), (NOTES, kb.notes)):
+                blobs.append((name, cache.pickled(dict(extra))))
         finally:
             sent = child.result() if child is not None else None
         indexes = [Index.from_state(state) for state in marshal.loads(sent)] if sent is not None else _indexes(kb)
@@ -79,12 +93,113 @@ def build(layers: list[Layer], cache_to: list[Path] | None = None) -> Store:
         "origin": dict(kb.origin),
         "warnings": list(kb.warnings),
         "where": kb.where,
+        "files": files,
     }
-    cache.write(cache_to, header, blobs)
+    cache.write(cache_to, key, header, blobs)
     return store
 
 
-def _indexes(kb: KnowledgeBase) -> tuple[Index, Index]:
+def _stored(
+    kb: KnowledgeBase, spans: dict[str, Span], stats: dict[str, tuple[int, int]]
+) -> tuple[list[tuple[str, int, int]], list[tuple[str, bytes]]]:
+    """How each procedure and condition is cached: (data files referred to, (id, blob) per entry).
+
+    An entry with a span is stored as SPAN + marshal((file number, offset, length))
+    and, for a procedure, its derived links (variants, treats); any other is pickled.
+    """
+    import marshal
+
+    files: list[tuple[str, int, int]] = []  # path, size, mtime_ns as in the cache key
+    numbers: dict[str, int] = {}
+    blobs: list[tuple[str, bytes]] = []
+    entries: list[Procedure | Condition] = [*kb.procedures.values(), *kb.conditions.values()]
+    for entry in entries:
+        span = spans.get(entry.id)
+        stat = stats.get(os.path.normpath(span[0])) if span is not None else None
+        if span is None or stat is None:
+            blobs.append((entry.id, cache.pickled(entry)))
+            continue
+        file, offset, length = span
+        number = numbers.get(file)
+        if number is None:
+            number = numbers[file] = len(files)
+            files.append((file, *stat))
+        place: tuple[Any, ...] = (number, offset, length)
+        if isinstance(entry, Procedure):
+            place += (entry.variants, [(link.id, link.role) for link in entry.treats])
+        blobs.append((entry.id, SPAN + marshal.dumps(place)))
+    return files, blobs
+
+
+class _Reader:
+    """Turns a cached procedure or condition back into its record: unpickled, or read
+    again from its place in its data file and checked as the full load checks it.
+
+    A data file is used only while its size and modification time are those the
+    cache was built from. If a file changed, or an entry's text is not exactly that
+    entry without a problem, the whole knowledge base is loaded the slow way (once)
+    and the record taken from it: never a wrong record.
+    """
+
+    def __init__(self, files: list[tuple[str, int, int]], layers: list[Layer]) -> None:
+        self._files = files
+        self._layers = layers
+        self._handles: dict[int, IO[bytes] | None] = {}
+        self._whole: KnowledgeBase | None = None
+
+    def procedure(self, ident: str, blob: bytes) -> Procedure:
+        if not blob.startswith(SPAN):
+            return cast(Procedure, pickle.loads(blob))
+        number, offset, length, variants, treats = marshal.loads(blob[len(SPAN) :])
+        record = self._read(ident, number, offset, length, "procedures")
+        if not isinstance(record, Procedure):
+            return self._full().procedures[ident]
+        record.variants = tuple(variants)
+        record.treats = tuple(Link(cond, role) for cond, role in treats)
+        return record
+
+    def condition(self, ident: str, blob: bytes) -> Condition:
+        if not blob.startswith(SPAN):
+            return cast(Condition, pickle.loads(blob))
+        number, offset, length = marshal.loads(blob[len(SPAN) :])
+        record = self._read(ident, number, offset, length, "conditions")
+        return record if isinstance(record, Condition) else self._full().conditions[ident]
+
+    def _read(self, ident: str, number: int, offset: int, length: int, top_key: str) -> Procedure | Condition | None:
+        from painref.knowledge import entry_from_text
+
+        fh = self._handle(number)
+        if fh is None:
+            return None
+        fh.seek(offset)
+        try:
+            text = fh.read(length).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return entry_from_text(text, self._files[number][0], top_key, ident)
+
+    def _handle(self, number: int) -> IO[bytes] | None:
+        if number not in self._handles:
+            path, size, mtime = self._files[number]
+            fh: IO[bytes] | None = None
+            try:
+                fh = open(path, "rb")  # noqa: SIM115 (kept open while the store is used)
+                st = os.fstat(fh.fileno())
+                if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                    fh.close()
+                    fh = None
+            except OSError:
+                fh = None
+            self._handles[number] = fh
+        return self._handles[number]
+
+    def _full(self) -> KnowledgeBase:
+        if self._whole is None:
+            self._whole = build(self._layers).kb
+        return self._whole
+
+
+def _indexes(kb: Entries) -> tuple[Index, Index]:
     return Index.for_entries(kb), Index.for_terms(kb)
 
 
@@ -98,10 +213,11 @@ def open_store(data: str | os.PathLike[str] | None = None) -> Store:
     if found is None:
         return build(layers, cache_to=dirs)
     header, fh = found
-    extras = cache.records_of(fh, header, [GLOSSARY, GUIDE, NOTES])
+    extras: cache.Records[Any] = cache.records_of(fh, header, [GLOSSARY, GUIDE, NOTES])
+    reader = _Reader(header["files"], layers)
     kb = KnowledgeBase(
-        procedures=cache.records_of(fh, header, header["procedure_ids"]),
-        conditions=cache.records_of(fh, header, header["condition_ids"]),
+        procedures=cache.records_of(fh, header, header["procedure_ids"], reader.procedure),
+        conditions=cache.records_of(fh, header, header["condition_ids"], reader.condition),
         terms=cache.Deferred(lambda: extras[GLOSSARY]),
         guide=cache.Deferred(lambda: extras[GUIDE]),
         where=header["where"],
