@@ -1,8 +1,8 @@
 """The compiled cache: one file per data directory, read lazily.
 
-Layout: an 8-byte header length, a header, then one blob per record. The
-header holds the freshness key, the search indexes, every entry's name and
-each blob's offset, all as builtin values written with marshal (several times
+Layout: an 8-byte length and a header, another length and more header (the
+search indexes), then one blob per record. The headers hold the freshness key,
+the search indexes, every entry's name and each blob's offset, all as builtin values written with marshal (several times
 faster to load than pickle), so a lookup loads the header and decodes only the
 records it prints, whatever the size of the knowledge base. A blob is a pickle
 unless the writer chose another encoding (painref.store: an entry's place in
@@ -162,6 +162,9 @@ def read(layers: list[Path]) -> tuple[dict[str, Any], IO[bytes]] | None:
         (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
         header = marshal.loads(fh.read(length))
         if isinstance(header, dict) and header.get("key") == key_for(layers):
+            (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
+            header["more"] = marshal.loads(fh.read(length))
+            header["base"] = fh.tell()
             return header, fh
     except Exception:
         pass
@@ -174,18 +177,21 @@ def pickled(record: object) -> bytes:
     return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def write(layers: list[Path], key: tuple[object, ...], header: dict[str, Any], blobs: list[tuple[str, bytes]]) -> None:
-    """Write header and records atomically; a cache that cannot be written is not an error.
+def write(
+    layers: list[Path], key: tuple[object, ...], header: dict[str, Any], more: bytes, blobs: list[tuple[str, bytes]]
+) -> None:
+    """Write the cache atomically; a cache that cannot be written is not an error.
 
     `key` is key_for(layers) taken before the files were read (a file edited
     meanwhile then makes this cache stale at once, never wrongly fresh). `header`
     holds builtin values only; it gains "key" and "offsets" (id -> (start, length)
-    in the file). `blobs` are (id, bytes) in any encoding the reader's `decode`
-    understands (pickled by default).
+    in the file). `more` is more of the header, already marshalled (by a forked
+    process, say); read() gives it back loaded, as header["more"]. `blobs` are
+    (id, bytes) in any encoding the reader's `decode` understands (pickled by default).
     """
     offsets: dict[str, tuple[int, int]] = {}
     # Offsets depend on the header's length, which depends on the offsets: store
-    # offsets relative to the end of the header and shift them on reading instead.
+    # offsets relative to the end of the headers and shift them on reading instead.
     position = 0
     for ident, blob in blobs:
         offsets[ident] = (position, len(blob))
@@ -195,20 +201,15 @@ def write(layers: list[Path], key: tuple[object, ...], header: dict[str, Any], b
 
     from painref.atomic import write_atomic
 
+    chunks = [_LENGTH.pack(len(head)), head, _LENGTH.pack(len(more)), more, *(blob for _ident, blob in blobs)]
     with contextlib.suppress(OSError):  # an unwritable cache directory only costs speed
-        write_atomic(path_for(layers), [_LENGTH.pack(len(head)), head, *(blob for _ident, blob in blobs)])
+        write_atomic(path_for(layers), chunks)
 
 
 def records_of(
     fh: IO[bytes], header: dict[str, Any], ids: list[str], decode: Callable[[str, bytes], T] | None = None
 ) -> Records[T]:
-    """A lazy mapping over the given ids' records in an open cache file."""
-    base = _LENGTH.size + _header_length(fh)
+    """A lazy mapping over the given ids' records in an open cache file (header from read())."""
+    base = header["base"]
     offsets = header["offsets"]
     return Records(fh, {i: (base + offsets[i][0], offsets[i][1]) for i in ids}, decode)
-
-
-def _header_length(fh: IO[bytes]) -> int:
-    fh.seek(0)
-    (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
-    return int(length)

@@ -82,11 +82,14 @@ def build(layers: list[Layer], cache_to: list[Path] | None = None) -> Store:
                 blobs.append((name, cache.pickled(dict(extra))))
         finally:
             sent = child.result() if child is not None else None
-        indexes = [Index.from_state(state) for state in marshal.loads(sent)] if sent is not None else _indexes(kb)
+        if sent is None:
+            indexes = _indexes(kb)
+            sent = marshal.dumps([index.state() for index in indexes])
+        else:
+            entries, terms = marshal.loads(sent)
+            indexes = Index.from_state(entries), Index.from_state(terms)
         store = Store(kb, *indexes)
     header = {
-        "entries": store.entries.state(),
-        "terms": store.terms.state(),
         "procedure_ids": list(kb.procedures),
         "condition_ids": list(kb.conditions),
         "names": dict(kb.names),
@@ -95,7 +98,7 @@ def build(layers: list[Layer], cache_to: list[Path] | None = None) -> Store:
         "where": kb.where,
         "files": files,
     }
-    cache.write(cache_to, key, header, blobs)
+    cache.write(cache_to, key, header, sent, blobs)  # the indexes as sent: no second marshal
     return store
 
 
@@ -226,4 +229,5 @@ def open_store(data: str | os.PathLike[str] | None = None) -> Store:
         warnings=header["warnings"],
         notes=cache.Deferred(lambda: extras[NOTES]),
     )
-    return Store(kb, Index.from_state(header["entries"]), Index.from_state(header["terms"]))
+    entries, terms = header["more"]
+    return Store(kb, Index.from_state(entries), Index.from_state(terms))

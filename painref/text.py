@@ -29,4 +29,6 @@ def normalize(text: str) -> str:
 
 def squash(text: str) -> str:
     """The normalised text without spaces: "radio frequency" == "radiofrequency"."""
+    if text.isascii():
+        return _NON_WORD.sub("", text.lower())  # the same, in one step
     return normalize(text).replace(" ", "")

@@ -91,3 +91,10 @@ def test_any_bytes_load_or_are_a_clear_error(content: bytes) -> None:
         (target / "conditions.yaml").write_bytes(content)
         with pytest.raises(DataError):
             load_uncached(target)
+
+
+@given(st.text(max_size=60))
+def test_squash_is_the_normalised_text_without_spaces(text: str) -> None:
+    from painref.text import normalize, squash
+
+    assert squash(text) == normalize(text).replace(" ", "")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import pytest
 
@@ -51,3 +53,28 @@ def test_a_result_is_collected_once() -> None:
 def test_no_fork_with_one_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "available", lambda: False)
     assert workers.start(lambda: b"x") is None
+
+
+def test_the_result_does_not_wait_for_the_child_to_finish_exiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_exit = os._exit
+    monkeypatch.setattr(os, "_exit", lambda code: (time.sleep(60), real_exit(code)))  # a slow exit, in the child
+    child = _started(lambda: b"done")
+    monkeypatch.undo()
+    began = time.monotonic()
+    try:
+        assert child.result() == b"done"
+        assert time.monotonic() - began < 30
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        workers._reap(wait=True)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, 0)  # reaped
+
+
+def test_finished_children_are_reaped() -> None:
+    child = _started(lambda: b"x")
+    assert child.result() == b"x"
+    workers._reap(wait=True)
+    assert child.pid not in workers._unreaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, 0)
