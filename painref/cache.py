@@ -1,9 +1,10 @@
 """The compiled cache: one file per data directory, read lazily.
 
-Layout: an 8-byte length and a header, another length and more header (the
-search indexes), then one blob per record. The headers hold the freshness key,
-the search indexes, every entry's name and each blob's offset, all as builtin values written with marshal (several times
-faster to load than pickle), so a lookup loads the header and decodes only the
+Layout: an 8-byte length and a header, one blob per record, then another
+length and more header (the search indexes). The headers hold the freshness
+key, every entry's name, each blob's offset and the search indexes, all as
+builtin values written with marshal (several times faster to load than
+pickle), so a lookup loads the header and decodes only the
 records it prints, whatever the size of the knowledge base. A blob is a pickle
 unless the writer chose another encoding (painref.store: an entry's place in
 its data file).
@@ -162,9 +163,10 @@ def read(layers: list[Path]) -> tuple[dict[str, Any], IO[bytes]] | None:
         (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
         header = marshal.loads(fh.read(length))
         if isinstance(header, dict) and header.get("key") == key_for(layers):
+            header["base"] = fh.tell()
+            fh.seek(header["size"], os.SEEK_CUR)
             (length,) = _LENGTH.unpack(fh.read(_LENGTH.size))
             header["more"] = marshal.loads(fh.read(length))
-            header["base"] = fh.tell()
             return header, fh
     except Exception:
         pass
@@ -178,32 +180,43 @@ def pickled(record: object) -> bytes:
 
 
 def write(
-    layers: list[Path], key: tuple[object, ...], header: dict[str, Any], more: bytes, blobs: list[tuple[str, bytes]]
-) -> None:
+    layers: list[Path],
+    key: tuple[object, ...],
+    header: dict[str, Any],
+    blobs: list[tuple[str, bytes]],
+    more: Callable[[], bytes],
+) -> bytes:
     """Write the cache atomically; a cache that cannot be written is not an error.
 
     `key` is key_for(layers) taken before the files were read (a file edited
     meanwhile then makes this cache stale at once, never wrongly fresh). `header`
-    holds builtin values only; it gains "key" and "offsets" (id -> (start, length)
-    in the file). `more` is more of the header, already marshalled (by a forked
-    process, say); read() gives it back loaded, as header["more"]. `blobs` are
-    (id, bytes) in any encoding the reader's `decode` understands (pickled by default).
+    holds builtin values only; it gains "key", "offsets" (id -> (start, length)
+    after the header) and "size" (of all blobs). `blobs` are (id, bytes) in any
+    encoding the reader's `decode` understands (pickled by default). `more()`
+    gives the rest of the header, already marshalled (the search indexes, from a
+    forked process); it is called once the rest is written, so whatever it waits
+    for overlaps with the writing, and read() gives it back loaded, as
+    header["more"]. Returns what more() gave.
     """
+    import contextlib
+
+    from painref.atomic import replacing
+
     offsets: dict[str, tuple[int, int]] = {}
-    # Offsets depend on the header's length, which depends on the offsets: store
-    # offsets relative to the end of the headers and shift them on reading instead.
     position = 0
     for ident, blob in blobs:
         offsets[ident] = (position, len(blob))
         position += len(blob)
-    head = marshal.dumps({**header, "key": key, "offsets": offsets})
-    import contextlib
-
-    from painref.atomic import write_atomic
-
-    chunks = [_LENGTH.pack(len(head)), head, _LENGTH.pack(len(more)), more, *(blob for _ident, blob in blobs)]
-    with contextlib.suppress(OSError):  # an unwritable cache directory only costs speed
-        write_atomic(path_for(layers), chunks)
+    head = marshal.dumps({**header, "key": key, "offsets": offsets, "size": position})
+    rest: bytes | None = None
+    with contextlib.suppress(OSError), replacing(path_for(layers)) as fh:  # unwritable: only costs speed
+        fh.write(_LENGTH.pack(len(head)))
+        fh.write(head)
+        fh.writelines(blob for _ident, blob in blobs)
+        rest = more()
+        fh.write(_LENGTH.pack(len(rest)))
+        fh.write(rest)
+    return more() if rest is None else rest
 
 
 def records_of(

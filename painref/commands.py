@@ -27,13 +27,26 @@ DataDir = str | os.PathLike[str] | None
 LIST_HINT = "try 'painref list procedures' or 'painref list conditions'"
 
 
-def _store(data: DataDir) -> Store:
+_kept: list[Store] = []
+
+
+def _store(data: DataDir, json: bool) -> Store:
+    """The store; when printing with Rich, a rebuild imports that meanwhile (see store.build)."""
     from painref.store import open_store
 
-    store = open_store(data)
+    store = open_store(data, meanwhile=None if json else _import_printing)
+    # Kept until the process ends: freeing a large knowledge base object by object when
+    # the command returns took longer than the lookup itself (60 ms at 15 000 entries).
+    _kept[:] = [store]
     for warning in store.kb.warnings:
         sys.stderr.write(f"painref: warning: {warning}\n")
     return store
+
+
+def _import_printing() -> None:
+    import rich.console  # noqa: F401
+
+    import painref.render  # noqa: F401
 
 
 def _print(renderable: RenderableType) -> None:
@@ -112,7 +125,7 @@ def resolve_procedure(store: Store, arg: str) -> Procedure:
 
 def lookup(query: list[str], json: bool = False, data: DataDir = None) -> int:
     _require_words(_query(query))
-    store = _store(data)
+    store = _store(data, json)
     result = store.entries.search(_query(query))
     if json:
         from painref.export import lookup_record
@@ -136,7 +149,7 @@ def lookup(query: list[str], json: bool = False, data: DataDir = None) -> int:
 
 
 def show(name: list[str], json: bool = False, data: DataDir = None) -> int:
-    store = _store(data)
+    store = _store(data, json)
     entry = resolve(store, name)
     if json:
         from painref.export import entry_record
@@ -152,7 +165,7 @@ def show(name: list[str], json: bool = False, data: DataDir = None) -> int:
 def compare(names: list[str], json: bool = False, data: DataDir = None) -> int:
     if len(names) < 2:
         raise PainrefError("compare needs at least two procedures", hint="e.g. painref compare rfa epidural")
-    store = _store(data)
+    store = _store(data, json)
     procs = [resolve_procedure(store, arg) for arg in names]
     if len({p.id for p in procs}) < len(procs):
         raise PainrefError(
@@ -226,7 +239,7 @@ def list_entries(
         "--min-relief": min_relief,
     }
     _choice("--sort", sort, ("name", "relief"))
-    store = _store(data)
+    store = _store(data, json)
     entries: list[Entry]
     if kind == "procedures":
         if region:
@@ -285,7 +298,7 @@ def list_entries(
 def search(text: list[str], json: bool = False, data: DataDir = None, limit: int = 20) -> int:
     from painref import fulltext
 
-    store = _store(data)
+    store = _store(data, json)
     query = _query(text)
     if not normalize(query):
         raise PainrefError("nothing to search for", hint="give a word or two, e.g. painref search ultrasound")
@@ -305,7 +318,7 @@ def search(text: list[str], json: bool = False, data: DataDir = None, limit: int
 
 
 def questions(name: list[str], json: bool = False, data: DataDir = None) -> int:
-    store = _store(data)
+    store = _store(data, json)
     entry = resolve(store, name)
     general = store.kb.guide.get("questions")
     if json:
@@ -324,7 +337,7 @@ def questions(name: list[str], json: bool = False, data: DataDir = None) -> int:
 
 
 def pathway(name: list[str], json: bool = False, data: DataDir = None) -> int:
-    store = _store(data)
+    store = _store(data, json)
     entry = resolve(store, name)
     if json:
         from painref.export import pathway_record
@@ -340,7 +353,7 @@ def pathway(name: list[str], json: bool = False, data: DataDir = None) -> int:
 
 def define(term: list[str], json: bool = False, data: DataDir = None) -> int:
     _require_words(_query(term))
-    store = _store(data)
+    store = _store(data, json)
     result = store.terms.search(_query(term))
     if result.best is None:
         entry = store.entries.search(_query(term)).best
@@ -363,7 +376,7 @@ def define(term: list[str], json: bool = False, data: DataDir = None) -> int:
 
 
 def guide(json: bool = False, data: DataDir = None) -> int:
-    store = _store(data)
+    store = _store(data, json)
     if not store.kb.guide:
         raise NotFound("this knowledge base has no guide.yaml")
     if json:
@@ -551,7 +564,7 @@ def _complete(incomplete: str, terms: bool) -> list[tuple[str, str]]:
     from painref.text import normalize
 
     try:
-        store = _store(None)
+        store = _store(None, json=True)
     except PainrefError:
         return []
     index = store.terms if terms else store.entries

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshal
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,13 +52,17 @@ FORK_ENTRIES = 2000
 SPAN = b"S"
 
 
-def build(layers: list[Layer], cache_to: list[Path] | None = None) -> Store:
+def build(
+    layers: list[Layer], cache_to: list[Path] | None = None, meanwhile: Callable[[], object] | None = None
+) -> Store:
     """Load, validate and index the knowledge base; with `cache_to`, also write its cache.
 
     The cache holds each procedure and condition as its place in its data file
     (knowledge.entry_spans) where the file allows, so a rebuild writes no copy of
     the records. With many entries and two CPUs the indexes are built meanwhile in
-    a forked process (painref.workers), which hands them back as marshal bytes.
+    a forked process (painref.workers), which hands them back as marshal bytes,
+    written to the cache as they came. `meanwhile` is run before waiting for them
+    (a caller's own imports, say).
     """
     import marshal
 
@@ -75,31 +79,39 @@ def build(layers: list[Layer], cache_to: list[Path] | None = None) -> Store:
         if not merged.problems and len(merged.procedures) + len(merged.conditions) >= FORK_ENTRIES:
             # The index needs no links: built meanwhile from the merged entries.
             child = workers.start(lambda: marshal.dumps([index.state() for index in _indexes(merged)]))
+        built: list[tuple[Index, Index]] = []
+
+        def indexes() -> bytes:
+            if meanwhile is not None:
+                meanwhile()
+            sent = child.result() if child is not None else None
+            if sent is not None:
+                return sent
+            built.append(_indexes(kb))
+            return marshal.dumps([index.state() for index in built[0]])
+
         try:
             kb = link(merged)
             files, blobs = _stored(kb, entry_spans(merged.sources), cache.file_stats(key))
             for name, extra in ((GLOSSARY, kb.terms), (GUIDE, kb.guide), (NOTES, kb.notes)):
                 blobs.append((name, cache.pickled(dict(extra))))
+            header = {
+                "procedure_ids": list(kb.procedures),
+                "condition_ids": list(kb.conditions),
+                "names": dict(kb.names),
+                "origin": dict(kb.origin),
+                "warnings": list(kb.warnings),
+                "where": kb.where,
+                "files": files,
+            }
+            sent = cache.write(cache_to, key, header, blobs, more=indexes)
         finally:
-            sent = child.result() if child is not None else None
-        if sent is None:
-            indexes = _indexes(kb)
-            sent = marshal.dumps([index.state() for index in indexes])
-        else:
-            entries, terms = marshal.loads(sent)
-            indexes = Index.from_state(entries), Index.from_state(terms)
-        store = Store(kb, *indexes)
-    header = {
-        "procedure_ids": list(kb.procedures),
-        "condition_ids": list(kb.conditions),
-        "names": dict(kb.names),
-        "origin": dict(kb.origin),
-        "warnings": list(kb.warnings),
-        "where": kb.where,
-        "files": files,
-    }
-    cache.write(cache_to, key, header, sent, blobs)  # the indexes as sent: no second marshal
-    return store
+            if child is not None:
+                child.result()  # reaps it if linking failed (a no-op once its result was taken)
+        if built:
+            return Store(kb, *built[0])
+        entries, terms = marshal.loads(sent)
+        return Store(kb, Index.from_state(entries), Index.from_state(terms))
 
 
 def _stored(
@@ -206,15 +218,18 @@ def _indexes(kb: Entries) -> tuple[Index, Index]:
     return Index.for_entries(kb), Index.for_terms(kb)
 
 
-def open_store(data: str | os.PathLike[str] | None = None) -> Store:
-    """The store for --data / $PAINREF_DATA, or the built-in knowledge base with its layers; cached."""
+def open_store(data: str | os.PathLike[str] | None = None, meanwhile: Callable[[], object] | None = None) -> Store:
+    """The store for --data / $PAINREF_DATA, or the built-in knowledge base with its layers; cached.
+
+    `meanwhile`: see build.
+    """
     layers = resolve_layers(data)
     if not cache.enabled():
         return build(layers)
     dirs = [layer.path for layer in layers]
     found = cache.read(dirs)
     if found is None:
-        return build(layers, cache_to=dirs)
+        return build(layers, cache_to=dirs, meanwhile=meanwhile)
     header, fh = found
     extras: cache.Records[Any] = cache.records_of(fh, header, [GLOSSARY, GUIDE, NOTES])
     reader = _Reader(header["files"], layers)

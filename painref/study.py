@@ -81,7 +81,7 @@ def quiz(
 ) -> int:
     from painref import progress as progress_mod
 
-    store = _store(data)
+    store = _store(data, json)
     progress = progress_mod.load()
     if progress.warning:
         progress_mod.warn(progress.warning)
@@ -196,7 +196,7 @@ def _stats(store: Store, progress: Progress, topic: str | None, json: bool, now:
 
 
 def export(kind: str, target: str, data: DataDir = None) -> int:
-    store = _store(data)
+    store = _store(data, json=True)
     if kind == "anki":
         from painref.anki import write_package
         from painref.quiz import all_questions
