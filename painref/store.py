@@ -46,8 +46,10 @@ def _collector_paused() -> Iterator[None]:
 
 
 GLOSSARY, GUIDE, NOTES = "<glossary>", "<guide>", "<notes>"  # record keys that cannot be entry ids
-# From this many entries on, a rebuild indexes in a forked process meanwhile.
-FORK_ENTRIES = 2000
+# From this many entries on, a rebuild is made for speed: the indexes are built meanwhile
+# in a forked process, and entries are cached as their place in their data files. Below
+# it, copies are cheap to write and a lookup reads them without importing a YAML parser.
+LARGE_ENTRIES = 2000
 # A cached entry stored as its place in a data file (see _stored) starts with this byte; a pickle never does.
 SPAN = b"S"
 
@@ -57,12 +59,13 @@ def build(
 ) -> Store:
     """Load, validate and index the knowledge base; with `cache_to`, also write its cache.
 
-    The cache holds each procedure and condition as its place in its data file
-    (knowledge.entry_spans) where the file allows, so a rebuild writes no copy of
-    the records. With many entries and two CPUs the indexes are built meanwhile in
-    a forked process (painref.workers), which hands them back as marshal bytes,
-    written to the cache as they came. `meanwhile` is run before waiting for them
-    (a caller's own imports, say).
+    The cache holds a copy (pickle) of each record; for a large knowledge base
+    (LARGE_ENTRIES), each procedure and condition is held as its place in its data
+    file instead where the file allows (knowledge.entry_spans), so the rebuild
+    writes no copies, and with two CPUs the indexes are built meanwhile in a forked
+    process (painref.workers), which hands them back as marshal bytes, written to
+    the cache as they came. `meanwhile` is run before waiting for them (a caller's
+    own imports, say).
     """
     import marshal
 
@@ -75,8 +78,9 @@ def build(
         if cache_to is None or key is None:
             kb = link(merged)
             return Store(kb, *_indexes(kb))
+        large = len(merged.procedures) + len(merged.conditions) >= LARGE_ENTRIES
         child = None
-        if not merged.problems and len(merged.procedures) + len(merged.conditions) >= FORK_ENTRIES:
+        if large and not merged.problems:
             # The index needs no links: built meanwhile from the merged entries.
             child = workers.start(lambda: marshal.dumps([index.state() for index in _indexes(merged)]))
         built: list[tuple[Index, Index]] = []
@@ -92,7 +96,7 @@ def build(
 
         try:
             kb = link(merged)
-            files, blobs = _stored(kb, entry_spans(merged.sources), cache.file_stats(key))
+            files, blobs = _stored(kb, entry_spans(merged.sources) if large else {}, cache.file_stats(key))
             for name, extra in ((GLOSSARY, kb.terms), (GUIDE, kb.guide), (NOTES, kb.notes)):
                 blobs.append((name, cache.pickled(dict(extra))))
             header = {

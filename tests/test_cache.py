@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from painref import cache, store, workers
+from painref import cache, knowledge, store, workers
 from painref.cache import Records
-from painref.paths import resolve_layers
+from painref.export import entry_record
+from painref.knowledge import load_uncached
+from painref.model import KnowledgeBase
+from painref.paths import builtin_data_dir, resolve_layers
 from painref.store import open_store
 
 
@@ -95,7 +100,7 @@ def test_a_rebuild_indexing_in_a_forked_process_gives_the_same_store(
 
     monkeypatch.setattr(workers, "available", lambda: True)
     monkeypatch.setattr(workers, "start", start)
-    monkeypatch.setattr(store, "FORK_ENTRIES", 0)
+    monkeypatch.setattr(store, "LARGE_ENTRIES", 0)
     built = open_store(kb_dir)  # no cache yet: build, index in a child, write the cache
     assert started == [True]
     cached = open_store(kb_dir)
@@ -105,3 +110,123 @@ def test_a_rebuild_indexing_in_a_forked_process_gives_the_same_store(
         assert found.terms.state() == serial.terms.state()
     links = [(link.id, link.role) for link in serial.kb.procedures["radiofrequency-ablation"].treats]
     assert [(link.id, link.role) for link in cached.kb.procedures["radiofrequency-ablation"].treats] == links
+
+
+# ------------------------------------------------------------ entries cached as their place in a file
+
+
+@pytest.fixture
+def large(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat any knowledge base as large: entries are cached as their place in their files."""
+    monkeypatch.setattr(store, "LARGE_ENTRIES", 0)
+
+
+def _records(kb: KnowledgeBase) -> dict[str, dict[str, object]]:
+    return {i: entry_record(kb, entry) for i in [*kb.procedures, *kb.conditions] if (entry := kb.entry(i))}
+
+
+def _blob_kinds(directory: Path) -> set[bytes]:
+    found = cache.read([directory])
+    assert found is not None
+    header, fh = found
+    kinds = {cache.records_of(fh, header, [i], lambda _i, blob: blob[:1])[i] for i in header["procedure_ids"]}
+    fh.close()
+    return kinds
+
+
+@pytest.mark.parametrize("which", ["fixture", "built-in"])
+def test_entries_read_back_from_their_place_in_the_files_are_the_same(
+    which: str, kb_dir: Path, tmp_path: Path, large: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = kb_dir if which == "fixture" else Path(shutil.copytree(builtin_data_dir(), tmp_path / "builtin"))
+    open_store(directory)
+    assert _blob_kinds(directory) == {store.SPAN}
+    whole = load_uncached(directory)
+    cached = open_store(directory)
+    assert isinstance(cached.kb.procedures, Records)
+    monkeypatch.setattr(store, "build", None)  # each entry is read from its place, not from a full load
+    assert _records(cached.kb) == _records(whole)
+
+
+def test_byte_offsets_hold_with_a_bom_crlf_and_accents(kb_dir: Path, large: None) -> None:
+    for name in ("procedures.yaml", "conditions.yaml"):
+        path = kb_dir / name
+        text = path.read_text().replace("Heat from radio waves", "Chaleur des ondes radio, à 80 °C —")
+        text = text.replace("name: Sciatica", "name: Sciatica (ischias, névralgie)")
+        path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    open_store(kb_dir)
+    assert _blob_kinds(kb_dir) == {store.SPAN}
+    cached = open_store(kb_dir)
+    assert cached.kb.conditions["sciatica"].name == "Sciatica (ischias, névralgie)"
+    assert _records(cached.kb) == _records(load_uncached(kb_dir))
+
+
+def test_a_file_changed_after_the_cache_was_opened_is_read_whole_again(kb_dir: Path, large: None) -> None:
+    open_store(kb_dir)
+    cached = open_store(kb_dir)
+    path = kb_dir / "conditions.yaml"
+    path.write_text(path.read_text().replace("name: Sciatica", "name: Sciatica (edited)"))
+    assert cached.kb.conditions["sciatica"].name == "Sciatica (edited)"  # not the old text, not a torn read
+
+
+def test_a_place_that_holds_another_entry_is_never_served(
+    kb_dir: Path, large: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = knowledge.entry_spans
+
+    def swapped(sources: dict[str, Any]) -> dict[str, knowledge.Span]:
+        spans = real(sources)
+        spans["radiofrequency-ablation"], spans["epidural-steroid-injection"] = (
+            spans["epidural-steroid-injection"],
+            spans["radiofrequency-ablation"],
+        )
+        return spans
+
+    monkeypatch.setattr(knowledge, "entry_spans", swapped)
+    open_store(kb_dir)
+    cached = open_store(kb_dir)
+    assert cached.kb.procedures["radiofrequency-ablation"].name == "Radiofrequency ablation"
+    assert _records(cached.kb) == _records(load_uncached(kb_dir))
+
+
+def test_a_place_that_is_not_one_whole_entry_is_never_served(
+    kb_dir: Path, large: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = knowledge.entry_starts
+    # Each entry's text would start past its "- ": a mapping, not a list of one entry.
+    monkeypatch.setattr(knowledge, "entry_starts", lambda text, key: [s + 4 for s in real(text, key) or []])
+    open_store(kb_dir)
+    assert _records(open_store(kb_dir).kb) == _records(load_uncached(kb_dir))
+
+
+def test_an_entry_overridden_by_a_layer_that_cannot_be_cut_is_the_override(
+    tmp_path: Path, large: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    builtin = yaml.safe_load((builtin_data_dir() / "procedures.yaml").read_text())["procedures"]
+    override = next(p for p in builtin if p["id"] == "kyphoplasty")
+    override["summary"] = "The clinic's own summary of kyphoplasty."
+    layer = tmp_path / "clinic"
+    layer.mkdir()
+    (layer / "procedures.yaml").write_text(yaml.safe_dump({"procedures": [override]}, default_flow_style=True))
+    monkeypatch.setenv("PAINREF_PATH", str(layer))
+    open_store()
+    cached = open_store()
+    assert isinstance(cached.kb.procedures, Records)
+    assert cached.kb.procedures["kyphoplasty"].summary == "The clinic's own summary of kyphoplasty."
+    assert _records(cached.kb) == _records(store.build(resolve_layers(None)).kb)
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("procedures:\n  - id: a\n    x: [1]\n  - id: b\n", ["  - id: a", "  - id: b"]),
+        ("# c\n\nprocedures:  # here\n- id: a\n  list:\n  - nested\n- id: b\n", ["- id: a", "- id: b"]),
+        ("procedures: [{id: a}]\n", None),
+        ("conditions:\n  - id: a\n", None),
+    ],
+)
+def test_entry_starts(text: str, lines: list[str] | None) -> None:
+    starts = knowledge.entry_starts(text, "procedures")
+    assert (None if starts is None else [text[s:].split("\n")[0] for s in starts]) == lines
