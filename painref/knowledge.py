@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, AnyStr
 
 from painref.errors import DataError, Problem
 from painref.model import (
@@ -57,23 +56,36 @@ MAX_DEPTH = 12
 # ---------------------------------------------------------------- parsing
 
 
-def read_text(path: Path) -> str:
-    """Read a knowledge-base file as UTF-8, refusing oversize or undecodable files."""
+def read_bytes(path: Path) -> bytes:
+    """A knowledge-base file's bytes, refusing an oversize or unreadable file."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise DataError([Problem(str(path), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DataError([Problem(str(path), f"cannot read file: {exc.strerror or exc}")]) from None
+
+
+def decode(raw: bytes, file: str) -> str:
+    """A file's text: UTF-8 without a byte-order mark; DataError (with the line) if it is not UTF-8."""
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DataError([Problem(str(path), f"not valid UTF-8 (byte {exc.start})", line=line)]) from None
+        raise DataError([Problem(file, f"not valid UTF-8 (byte {exc.start})", line=line)]) from None
 
 
-def parse_yaml(text: str, file: str) -> Any:
+def _ascii_or_text(raw: bytes, file: str) -> bytes | str:
+    """The bytes themselves when they are plain ASCII (parsed as they are, no copy), else the decoded text."""
+    return raw if raw.isascii() else decode(raw, file)
+
+
+def _text(data: bytes | str) -> str:
+    return data.decode("ascii") if isinstance(data, bytes) else data
+
+
+def parse_yaml(data: bytes | str, file: str) -> Any:
     """Parse plain YAML 1.2 safely: no tags that build objects, no aliases, no duplicate keys.
 
     yaml-rs (Rust) builds the data: at ten thousand entries it is over ten times
@@ -83,46 +95,59 @@ def parse_yaml(text: str, file: str) -> Any:
     replay no alias. PyYAML reads a file the strict, slow way (event by event) only
     where yaml-rs would be lenient or unsafe, and when yaml-rs refuses a file, to say
     exactly what is wrong and where (file, line, column, the offending line).
+
+    `data` is a file's bytes (checked to be UTF-8 here) or its text. Plain ASCII
+    bytes go to yaml-rs as they are: decoding a large file first costs time.
     """
+    text = _ascii_or_text(data, file) if isinstance(data, bytes) else data
     # yaml-rs ignores a tag on a list or mapping, accepts an anchor nobody uses, and
     # overflows its stack on block nesting some thousands deep ("- - - ... x" in 40 kB).
     suspect = _tag_or_anchor(text) or _maybe_deep(text)
     if suspect:
-        problem = _pyyaml_problem(text, file)
+        problem = _pyyaml_problem(_text(text), file)
         if problem is not None:
             raise DataError([problem])
     try:
-        data = _rs_loads(text)
+        parsed = _rs_loads(text)
     except Exception as exc:  # yaml-rs raises YAMLDecodeError, ValueError or RecursionError
-        found = None if suspect else _pyyaml_problem(text, file)  # a suspect file was read above
-        raise DataError([found or _fast_problem(text, file, str(exc))]) from None
-    if not suspect and not isinstance(data, (dict, type(None))):
-        problem = _pyyaml_problem(text, file)  # several documents come back as one list
+        found = None if suspect else _pyyaml_problem(_text(text), file)  # a suspect file was read above
+        raise DataError([found or _fast_problem(_text(text), file, str(exc))]) from None
+    if not suspect and not isinstance(parsed, (dict, type(None))):
+        problem = _pyyaml_problem(_text(text), file)  # several documents come back as one list
         if problem is not None:
             raise DataError([problem])
-    return data
+    return parsed
 
 
-def _rs_loads(text: str) -> Any:
+def _rs_loads(text: bytes | str) -> Any:
+    """yaml-rs on a text, or on bytes that are plain ASCII (it would replace invalid UTF-8 silently)."""
     import yaml_rs
 
     no_aliases = yaml_rs.AliasLimits(
         max_total_replayed_events=0, max_replay_stack_depth=0, max_alias_expansions_per_anchor=0
     )
+    if isinstance(text, bytes):
+        return yaml_rs.load(text, parse_datetime=False, alias_limits=no_aliases)
     return yaml_rs.loads(text, parse_datetime=False, alias_limits=no_aliases)
 
 
 _FAST_ERROR = re.compile(r"at line (\d+), column (\d+)")
 
 
-def _tag_or_anchor(text: str) -> bool:
+def _tag_or_anchor(text: bytes | str) -> bool:
     """Whether a "!tag" or "&anchor" may start a node: "!" or "&" after a space,
     bracket or comma and before a non-space; prose rarely has either. (str.find
     scans 40 MB in milliseconds, a regular expression in a fifth of a second.)"""
-    for mark in "!&":
+    if isinstance(text, bytes):
+        return _marks_a_node(text, (b"!", b"&"), b" \t\r\n[{,")
+    return _marks_a_node(text, ("!", "&"), " \t\r\n[{,")
+
+
+def _marks_a_node(text: AnyStr, marks: tuple[AnyStr, AnyStr], before: AnyStr) -> bool:
+    for mark in marks:
         i = text.find(mark)
         while i != -1:
-            if (i == 0 or text[i - 1] in " \t\r\n[{,") and text[i + 1 : i + 2].strip():
+            if (i == 0 or text[i - 1 : i] in before) and text[i + 1 : i + 2].strip():
                 return True
             i = text.find(mark, i + 1)
     return False
@@ -132,15 +157,23 @@ def _tag_or_anchor(text: str) -> bool:
 # start of a line ("- - x", "? - x", ": - x"); yaml-rs itself stops flow nesting
 # ([[[...) at 255 levels. (One search from each newline: a fast scan of 40 MB.)
 _DEEP_INDENT = "\n" + " " * 40
-_SIDE_BY_SIDE = re.compile(r"\n[ ]*+[-?:][ \t]++[-?:]")  # possessive: the same matches, found in half the time
+_SIDE_BY_SIDE = r"\n[ ]*+[-?:][ \t]++[-?:]"  # possessive: the same matches, found in half the time
+_DEEP = (_DEEP_INDENT, re.compile(_SIDE_BY_SIDE), "\n")
+_DEEP_BYTES = (_DEEP_INDENT.encode(), re.compile(_SIDE_BY_SIDE.encode()), b"\n")
 
 
-def _maybe_deep(text: str) -> bool:
+def _maybe_deep(text: bytes | str) -> bool:
     """Whether block nesting might run deeper than the schema's few levels."""
+    if isinstance(text, bytes):
+        return _deep(text, *_DEEP_BYTES)
+    return _deep(text, *_DEEP)
+
+
+def _deep(text: AnyStr, indent: AnyStr, side_by_side: re.Pattern[AnyStr], newline: AnyStr) -> bool:
     return (
-        _DEEP_INDENT in text
-        or _SIDE_BY_SIDE.search("\n" + text[:64]) is not None  # the first line
-        or _SIDE_BY_SIDE.search(text) is not None
+        indent in text
+        or side_by_side.search(newline + text[:64]) is not None  # the first line
+        or side_by_side.search(text) is not None
     )
 
 
@@ -630,19 +663,20 @@ def _entries(data: Any, file: str, top_key: str, problems: list[Problem]) -> lis
 
 
 class _Source:
-    """A parsed file's text and where each entry sits in it, to give later problems a line."""
+    """A parsed file's bytes and where each entry sits in it, to give later problems a line."""
 
-    def __init__(self, text: str, top_key: str, positions: dict[str, int]) -> None:
-        self.text = text
+    def __init__(self, raw: bytes, file: str, top_key: str, positions: dict[str, int]) -> None:
+        self.raw = raw
+        self.file = file
         self.top_key = top_key
-        self.positions = positions
+        self.positions = positions  # entry id -> its index in the file
         self._find: Callable[[int | None, str | None], int | None] | None = None
 
     def line(self, entry: str | None, field: str | None) -> int | None:
         if entry not in self.positions:
             return None
         if self._find is None:
-            self._find = line_finder(self.text, self.top_key)
+            self._find = line_finder(decode(self.raw, self.file), self.top_key)
         return self._find(self.positions[entry], field)
 
 
@@ -655,17 +689,17 @@ def parse_file(
     cross-file problems found later can name a line too.
     """
     file = str(path)
-    text = read_text(path)
-    raw_entries, records, own, paths = _check_text(text, file, top_key)
+    raw = read_bytes(path)
+    raw_entries, records, own, paths = _check_text(raw, file, top_key)
     if sources is not None:
         positions = {
             r["id"].strip(): i
             for i, r in enumerate(raw_entries)
             if isinstance(r, dict) and isinstance(r.get("id"), str)
         }
-        sources[file] = _Source(text, top_key, positions)
+        sources[file] = _Source(raw, file, top_key, positions)
     if own:
-        find = line_finder(text, top_key)
+        find = line_finder(decode(raw, file), top_key)
         lines = {id(p): find(i, f) for p, i, f in paths}
         for problem in own:
             line = lines.get(id(problem), problem.line)
@@ -678,9 +712,9 @@ def parse_file(
 
 
 def _check_text(
-    text: str, file: str, top_key: str
+    text: bytes | str, file: str, top_key: str
 ) -> tuple[list[Any], list[Any], list[Problem], list[tuple[Problem, int, str | None]]]:
-    """Parse a file's text and check its entries: (raw entries, records, problems, where each problem is)."""
+    """Parse a file's bytes or text and check its entries: (raw entries, records, problems, where each is)."""
     data = parse_yaml(text, file)
     own: list[Problem] = []
     raw_entries = _entries(data, file, top_key, own)
@@ -704,7 +738,8 @@ SPLIT_BYTES = 1 << 20
 # This process keeps a little more than half: the other also has to pickle its records
 # and send them over, and this one to unpickle them.
 OWN_SHARE = 0.56
-_BLANK_OR_COMMENT = r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*"
+_BOM = b"\xef\xbb\xbf"
+_BLANK_OR_COMMENT = rb"(?:[ \t]*(?:#[^\n]*)?\r?\n)*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -714,25 +749,32 @@ class Cut:
     header: int
     at: int
 
-    def first(self, text: str) -> str:
-        return text[: self.at]
+    def first(self, raw: bytes) -> bytes:
+        return raw[: self.at]
 
-    def second(self, text: str) -> str:
-        return text[: self.header] + text[self.at :]
+    def second(self, raw: bytes) -> bytes:
+        return raw[: self.header] + raw[self.at :]
 
 
-def _layout(text: str, top_key: str) -> tuple[int, str] | None:
+def _layout(raw: bytes, top_key: str) -> tuple[int, bytes] | None:
     """Where the first entry starts and the entries' indentation, for a file that opens
     the usual way: comments or blank lines, the top key alone on its line, then a list
     of entries each starting "- " at one indentation. None for any other file.
 
     A line holding just that indentation and "- " always starts a new entry: block
-    scalars, plain scalars spread over lines and nested lists must be indented further.
-    (A quoted scalar or flow collection may break that rule where a lenient parser
-    allows it; the callers below check their pieces for that.)
+    scalars, plain scalars spread over lines and nested lists must be indented further,
+    and so must the lines of a quoted scalar (yaml-rs refuses them otherwise).
     """
     header = re.match(
-        _BLANK_OR_COMMENT + re.escape(top_key) + r":[ \t]*(?:#[^\n]*)?\r?\n" + _BLANK_OR_COMMENT + r"( *)- ", text
+        b"(?:"
+        + re.escape(_BOM)
+        + b")?"  # a byte-order mark
+        + _BLANK_OR_COMMENT
+        + re.escape(top_key.encode())
+        + rb":[ \t]*(?:#[^\n]*)?\r?\n"
+        + _BLANK_OR_COMMENT
+        + rb"( *)- ",
+        raw,
     )
     if header is None:
         return None
@@ -740,35 +782,35 @@ def _layout(text: str, top_key: str) -> tuple[int, str] | None:
     return header.end() - len(indent) - 2, indent
 
 
-def cut(text: str, top_key: str, share: float = 0.5) -> Cut | None:
-    """Where to cut the text before the first top-level entry past `share` of it; None if nowhere.
+def cut(raw: bytes, top_key: str, share: float = 0.5) -> Cut | None:
+    """Where to cut a file's bytes before the first top-level entry past `share` of them; None if nowhere.
 
     Only a file laid out the usual way (see _layout) is cut. The second half gets
     the file's header, so it reads as a file of the same kind. A quoted scalar or
     flow collection left open across the cut leaves the first half unparseable, and
     the file is then read whole. Each process copies out only its own half.
     """
-    layout = _layout(text, top_key)
+    layout = _layout(raw, top_key)
     if layout is None:
         return None
     first, indent = layout
-    at = text.find("\n" + indent + "- ", max(int(len(text) * share), first + len(indent) + 2))
+    at = raw.find(b"\n" + indent + b"- ", max(int(len(raw) * share), first + len(indent) + 2))
     if at == -1:
         return None
     return Cut(first, at + 1)
 
 
-def entry_starts(text: str, top_key: str) -> list[int] | None:
-    """Where each top-level entry starts, for a file laid out the usual way (see _layout)."""
-    layout = _layout(text, top_key)
+def entry_starts(raw: bytes, top_key: str) -> list[int] | None:
+    """Where each top-level entry starts (a byte offset), for a file laid out the usual way (see _layout)."""
+    layout = _layout(raw, top_key)
     if layout is None:
         return None
     first, indent = layout
-    marker = re.compile(re.escape("\n" + indent + "- "))  # twice as fast as a loop of str.find
-    return [first, *(found.start() + 1 for found in marker.finditer(text, first))]
+    marker = re.compile(re.escape(b"\n" + indent + b"- "))  # twice as fast as a loop of bytes.find
+    return [first, *(found.start() + 1 for found in marker.finditer(raw, first))]
 
 
-def _clean_records(text: str, file: str, top_key: str) -> list[Any] | None:
+def _clean_records(text: bytes, file: str, top_key: str) -> list[Any] | None:
     """The records of a text with no problem at all; None at the first sign of one."""
     try:
         _raw, records, own, _paths = _check_text(text, file, top_key)
@@ -777,10 +819,10 @@ def _clean_records(text: str, file: str, top_key: str) -> list[Any] | None:
     return None if own else records
 
 
-def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[str, list[Any]]]:
+def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[bytes, list[Any]]]:
     """Large files read in two halves, the second half of each in a forked process.
 
-    Returns {index in files: (text, records)} for the files whose halves both came
+    Returns {index in files: (bytes, records)} for the files whose halves both came
     back without a single problem. Any problem, or no worker, and the file is read
     again whole (parse_file), so what is reported never depends on the cut.
     """
@@ -790,37 +832,37 @@ def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[str, list[Any
 
     if not workers.available():
         return {}
-    cuts: dict[int, tuple[str, str, str, Cut]] = {}  # index -> (text, file, key, cut)
+    cuts: dict[int, tuple[bytes, str, str, Cut]] = {}  # index -> (bytes, file, key, cut)
     for i, (path, key) in enumerate(files):
         try:
             if path.stat().st_size < SPLIT_BYTES:
                 continue
-            text = read_text(path)
+            raw = read_bytes(path)
         except (OSError, DataError):
             continue  # reported when the file is read whole
-        where = cut(text, key, OWN_SHARE)
+        where = cut(raw, key, OWN_SHARE)
         if where is not None:
-            cuts[i] = (text, str(path), key, where)
+            cuts[i] = (raw, str(path), key, where)
     if not cuts:
         return {}
 
     def second_halves() -> bytes:
-        done = {i: _clean_records(where.second(text), file, key) for i, (text, file, key, where) in cuts.items()}
+        done = {i: _clean_records(where.second(raw), file, key) for i, (raw, file, key, where) in cuts.items()}
         return pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
 
     child = workers.start(second_halves)
     if child is None:
         return {}
     try:
-        firsts = {i: _clean_records(where.first(text), file, key) for i, (text, file, key, where) in cuts.items()}
+        firsts = {i: _clean_records(where.first(raw), file, key) for i, (raw, file, key, where) in cuts.items()}
     finally:
         sent = child.result()
     seconds: dict[int, list[Any] | None] = pickle.loads(sent) if sent is not None else {}
-    done: dict[int, tuple[str, list[Any]]] = {}
-    for i, (text, *_rest) in cuts.items():
+    done: dict[int, tuple[bytes, list[Any]]] = {}
+    for i, (raw, *_rest) in cuts.items():
         first, second = firsts.get(i), seconds.get(i)
         if first is not None and second is not None:
-            done[i] = (text, first + second)
+            done[i] = (raw, first + second)
     return done
 
 
@@ -833,9 +875,9 @@ def parse_files(
     for i, (path, key) in enumerate(files):
         problems: list[Problem] = []
         if i in split:
-            text, records = split[i]
+            raw, records = split[i]
             if sources is not None:
-                sources[str(path)] = _Source(text, key, {r.id: n for n, r in enumerate(records)})
+                sources[str(path)] = _Source(raw, str(path), key, {r.id: n for n, r in enumerate(records)})
             out.append((records, problems, False))
             continue
         try:
@@ -848,14 +890,13 @@ def parse_files(
 # ---------------------------------------------------------------- entries by their place in a file
 
 Span = tuple[str, int, int]  # file, byte offset, length in bytes
-_BOM = b"\xef\xbb\xbf"
 
 
 def entry_spans(sources: dict[str, _Source]) -> dict[str, Span]:
     """Where each loaded procedure and condition sits in its file, in bytes.
 
     The cache stores these instead of the records: a later lookup reads and checks
-    just its entries' text again (entry_from_text), and a rebuild writes no records.
+    just its entries' bytes again (entry_from_bytes), and a rebuild writes no records.
     Only files laid out the usual way (see _layout) with exactly one entry marker
     per entry are covered; a later layer's entry replaces an earlier one's span,
     or removes it when its own file is not covered.
@@ -864,36 +905,28 @@ def entry_spans(sources: dict[str, _Source]) -> dict[str, Span]:
     for file, source in sources.items():
         if source.top_key not in ("procedures", "conditions"):
             continue
-        text = source.text
-        starts = entry_starts(text, source.top_key)
+        starts = entry_starts(source.raw, source.top_key)
         if starts is None or len(starts) != len(source.positions):
             for ident in source.positions:
                 spans.pop(ident, None)
             continue
-        try:
-            with open(file, "rb") as fh:
-                offset = len(_BOM) if fh.read(len(_BOM)) == _BOM else 0  # read_text drops it
-        except OSError:
-            offset = 0
-        bounds = [*starts, len(text)]
-        if text.isascii():
-            at = [offset + b for b in bounds]
-        else:
-            at = [offset + len(text[: bounds[0]].encode())]
-            for a, b in pairwise(bounds):
-                at.append(at[-1] + len(text[a:b].encode()))
+        bounds = [*starts, len(source.raw)]
         for ident, n in source.positions.items():
-            spans[ident] = (file, at[n], at[n + 1] - at[n])
+            spans[ident] = (file, bounds[n], bounds[n + 1] - bounds[n])
     return spans
 
 
-def entry_from_text(text: str, file: str, top_key: str, ident: str) -> Procedure | Condition | None:
-    """The record of one entry's text (from entry_spans) as the full load built it.
+def entry_from_bytes(raw: bytes, file: str, top_key: str, ident: str) -> Procedure | Condition | None:
+    """The record of one entry's bytes (from entry_spans) as the full load built it.
 
-    None unless the text is exactly one entry, with that id, read without a single
+    None unless they are exactly one entry, with that id, read without a single
     problem: a caller then loads the files whole. Links derived from other entries
     (a procedure's variants and treats) are not in the text; the caller adds them.
     """
+    try:
+        text = _ascii_or_text(raw, file)
+    except DataError:
+        return None
     if top_key not in ("procedures", "conditions") or _tag_or_anchor(text) or _maybe_deep(text):
         return None
     try:

@@ -185,17 +185,13 @@ class _Reader:
         return record if isinstance(record, Condition) else self._full().conditions[ident]
 
     def _read(self, ident: str, number: int, offset: int, length: int, top_key: str) -> Procedure | Condition | None:
-        from painref.knowledge import entry_from_text
+        from painref.knowledge import entry_from_bytes
 
         fh = self._handle(number)
         if fh is None:
             return None
         fh.seek(offset)
-        try:
-            text = fh.read(length).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        return entry_from_text(text, self._files[number][0], top_key, ident)
+        return entry_from_bytes(fh.read(length), self._files[number][0], top_key, ident)
 
     def _handle(self, number: int) -> IO[bytes] | None:
         if number not in self._handles:

@@ -225,8 +225,10 @@ def test_an_entry_overridden_by_a_layer_that_cannot_be_cut_is_the_override(
         ("# c\n\nprocedures:  # here\n- id: a\n  list:\n  - nested\n- id: b\n", ["- id: a", "- id: b"]),
         ("procedures: [{id: a}]\n", None),
         ("conditions:\n  - id: a\n", None),
+        ("\ufeffprocedures:\n- id: é\n- id: b\n", ["- id: é", "- id: b"]),
     ],
 )
 def test_entry_starts(text: str, lines: list[str] | None) -> None:
-    starts = knowledge.entry_starts(text, "procedures")
-    assert (None if starts is None else [text[s:].split("\n")[0] for s in starts]) == lines
+    raw = text.encode()
+    starts = knowledge.entry_starts(raw, "procedures")
+    assert (None if starts is None else [raw[s:].decode().split("\n")[0] for s in starts]) == lines

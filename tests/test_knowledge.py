@@ -287,8 +287,9 @@ def _split_everything(share: float = knowledge.OWN_SHARE) -> Iterator[None]:
 
 
 def _halves(text: str, share: float = 0.5) -> tuple[str, str] | None:
-    where = knowledge.cut(text, "procedures", share)
-    return None if where is None else (where.first(text), where.second(text))
+    raw = text.encode()
+    where = knowledge.cut(raw, "procedures", share)
+    return None if where is None else (where.first(raw).decode(), where.second(raw).decode())
 
 
 def test_halves_cut_before_a_top_level_entry_and_repeat_the_header() -> None:
