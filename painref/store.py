@@ -5,13 +5,14 @@ from __future__ import annotations
 import marshal
 import os
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from painref import cache
+from painref.errors import PainrefError
 from painref.model import Condition, KnowledgeBase, Link, Procedure
 from painref.paths import Layer, resolve_layers
 from painref.search import Entries, Index
@@ -45,6 +46,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+R = TypeVar("R")
 GLOSSARY, GUIDE, NOTES = "<glossary>", "<guide>", "<notes>"  # record keys that cannot be entry ids
 # From this many entries on, a rebuild is made for speed: the indexes are built meanwhile
 # in a forked process, and entries are cached as their place in their data files. Below
@@ -67,8 +69,6 @@ def build(
     the cache as they came. `meanwhile` is run before waiting for them (a caller's
     own imports, say).
     """
-    import marshal
-
     from painref import workers
     from painref.knowledge import entry_spans, link, read_layers  # YAML and validation only on a cache miss
 
@@ -126,8 +126,6 @@ def _stored(
     An entry with a span is stored as SPAN + marshal((file number, offset, length))
     and, for a procedure, its derived links (variants, treats); any other is pickled.
     """
-    import marshal
-
     files: list[tuple[str, int, int]] = []  # path, size, mtime_ns as in the cache key
     numbers: dict[str, int] = {}
     blobs: list[tuple[str, bytes]] = []
@@ -172,7 +170,7 @@ class _Reader:
         number, offset, length, variants, treats = marshal.loads(blob[len(SPAN) :])
         record = self._read(ident, number, offset, length, "procedures")
         if not isinstance(record, Procedure):
-            return self._full().procedures[ident]
+            return self._whole_record(self._full().procedures, ident)
         record.variants = tuple(variants)
         record.treats = tuple(Link(cond, role) for cond, role in treats)
         return record
@@ -182,7 +180,7 @@ class _Reader:
             return cast(Condition, pickle.loads(blob))
         number, offset, length = marshal.loads(blob[len(SPAN) :])
         record = self._read(ident, number, offset, length, "conditions")
-        return record if isinstance(record, Condition) else self._full().conditions[ident]
+        return record if isinstance(record, Condition) else self._whole_record(self._full().conditions, ident)
 
     def _read(self, ident: str, number: int, offset: int, length: int, top_key: str) -> Procedure | Condition | None:
         from painref.knowledge import entry_from_bytes
@@ -207,6 +205,16 @@ class _Reader:
                 fh = None
             self._handles[number] = fh
         return self._handles[number]
+
+    @staticmethod
+    def _whole_record(table: Mapping[str, R], ident: str) -> R:
+        found = table.get(ident)
+        if found is None:  # the files changed under a running command and the entry went
+            raise PainrefError(
+                f"the knowledge base changed while painref was reading it ({ident!r} is gone)",
+                hint="run the command again",
+            )
+        return found
 
     def _full(self) -> KnowledgeBase:
         if self._whole is None:

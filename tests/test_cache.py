@@ -13,6 +13,7 @@ import pytest
 
 from painref import cache, knowledge, store, workers
 from painref.cache import Records
+from painref.errors import PainrefError
 from painref.export import entry_record
 from painref.knowledge import load_uncached
 from painref.model import KnowledgeBase
@@ -167,6 +168,17 @@ def test_a_file_changed_after_the_cache_was_opened_is_read_whole_again(kb_dir: P
     path = kb_dir / "conditions.yaml"
     path.write_text(path.read_text().replace("name: Sciatica", "name: Sciatica (edited)"))
     assert cached.kb.conditions["sciatica"].name == "Sciatica (edited)"  # not the old text, not a torn read
+
+
+def test_an_entry_gone_from_a_file_changed_after_the_cache_was_opened_is_a_clear_error(
+    kb_dir: Path, large: None
+) -> None:
+    open_store(kb_dir)
+    cached = open_store(kb_dir)
+    path = kb_dir / "conditions.yaml"
+    path.write_text(path.read_text().replace("id: sciatica", "id: sciatica-renamed"))
+    with pytest.raises(PainrefError, match="changed while painref was reading it"):
+        cached.kb.conditions["sciatica"]
 
 
 def test_a_place_that_holds_another_entry_is_never_served(
