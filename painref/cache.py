@@ -184,8 +184,8 @@ def write(
     key: tuple[object, ...],
     header: dict[str, Any],
     blobs: list[tuple[str, bytes]],
-    more: Callable[[], bytes],
-) -> bytes:
+    more: Callable[[], bytes | memoryview],
+) -> bytes | memoryview:
     """Write the cache atomically; a cache that cannot be written is not an error.
 
     `key` is key_for(layers) taken before the files were read (a file edited
@@ -208,7 +208,7 @@ def write(
         offsets[ident] = (position, len(blob))
         position += len(blob)
     head = marshal.dumps({**header, "key": key, "offsets": offsets, "size": position})
-    rest: bytes | None = None
+    rest: bytes | memoryview | None = None
     with contextlib.suppress(OSError), replacing(path_for(layers)) as fh:  # unwritable: only costs speed
         fh.write(_LENGTH.pack(len(head)))
         fh.write(head)

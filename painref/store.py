@@ -85,7 +85,7 @@ def build(
             child = workers.start(lambda: marshal.dumps([index.state() for index in _indexes(merged)]))
         built: list[tuple[Index, Index]] = []
 
-        def indexes() -> bytes:
+        def indexes() -> bytes | memoryview:
             if meanwhile is not None:
                 meanwhile()
             sent = child.result() if child is not None else None

@@ -6,15 +6,17 @@ the work holds the interpreter lock (and yaml-rs overflows a thread's stack).
 
 Only on Linux with more than one CPU available; elsewhere `start` returns None
 and the caller does the work itself. The child inherits everything already
-imported, sends back the bytes the function returns through a pipe (the caller
-picks the encoding: pickle for records, marshal for builtin values, which is
-faster) and leaves with os._exit (no atexit handlers, no flushing the parent's
-buffers). The bytes are sent with their length first, so the parent knows it
-has all of them without waiting for the child's exit.
+imported, writes the bytes the function returns to a memory file the parent
+then maps (no copy through a pipe; the caller picks the encoding: pickle for
+records, marshal for builtin values, which is faster), tells their length
+through a pipe once they are all there, and leaves with os._exit (no atexit
+handlers, no flushing the parent's buffers). The parent takes the result
+without waiting for the child's exit.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import sys
@@ -39,30 +41,37 @@ _unreaped: list[int] = []  # children that had sent their result but were still 
 class Forked:
     """The result of one function run in a child process; `result()` waits for it."""
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, signal: int, shared: int) -> None:
         self.pid = pid
-        self._fd = fd
+        self._signal = signal  # pipe: the child writes the result's length when it is complete
+        self._shared = shared  # memory file holding the result
 
-    def result(self) -> bytes | None:
+    def result(self) -> memoryview | None:
         """The function's bytes, or None if it raised, crashed or sent nothing.
 
         Always call it (or let it run in a `finally`). It returns as soon as the
-        whole result has arrived, without waiting for the child to finish exiting
+        whole result is there, without waiting for the child to finish exiting
         (freeing a large process's memory takes a while); such a child is reaped
-        later (_reap).
+        later (_reap). The bytes are the child's own pages, mapped, not copied.
         """
-        if self._fd < 0:
+        if self._signal < 0:
             return None
         try:
-            with os.fdopen(self._fd, "rb") as pipe:
-                data = pipe.read()
+            with os.fdopen(self._signal, "rb") as pipe:
+                told = pipe.read(_LENGTH.size)
+            if len(told) < _LENGTH.size:
+                return None  # the child failed before its result was complete
+            (length,) = _LENGTH.unpack(told)
+            if length == 0:
+                return memoryview(b"")
+            return memoryview(mmap.mmap(self._shared, length, access=mmap.ACCESS_READ))
+        except (OSError, ValueError):
+            return None
         finally:
-            self._fd = -1
+            os.close(self._shared)
+            self._signal = -1
             _unreaped.append(self.pid)
             _reap()
-        if len(data) < _LENGTH.size or _LENGTH.unpack_from(data)[0] != len(data) - _LENGTH.size:
-            return None  # the child failed before sending all of it
-        return data[_LENGTH.size :]
 
 
 def _reap(wait: bool = False) -> None:
@@ -80,32 +89,38 @@ def start(work: Callable[[], bytes]) -> Forked | None:
     if not available():
         return None
     try:
-        read_end, write_end = os.pipe()
+        shared = os.memfd_create("painref-result", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        return None
+    try:
+        signal, told = os.pipe()
     except OSError:
+        os.close(shared)
         return None
     try:
         pid = os.fork()
     except OSError:
-        os.close(read_end)
-        os.close(write_end)
+        for fd in (shared, signal, told):
+            os.close(fd)
         return None
     if pid == 0:  # the child: never returns
         code = 1
         try:
-            os.close(read_end)
-            data = work()
-            with os.fdopen(write_end, "wb") as pipe:  # closed here, before the slow exit
-                pipe.write(_LENGTH.pack(len(data)))
-                pipe.write(data)
+            os.close(signal)
+            result = memoryview(work())
+            rest = result
+            while rest:
+                rest = rest[os.write(shared, rest) :]
+            os.write(told, _LENGTH.pack(len(result)))
             code = 0
         except BaseException:  # the parent sees a failure and does without
             pass
         finally:
             os._exit(code)
-    os.close(write_end)
+    os.close(told)
     if not _reaper_registered:
         _register_reaper()
-    return Forked(pid, read_end)
+    return Forked(pid, signal, shared)
 
 
 _reaper_registered = False
