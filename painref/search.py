@@ -189,13 +189,12 @@ class Index:
                 tokens = [t for t in words if t not in stopwords] or words
                 joined = " ".join(tokens)
                 for key in {norm, norm.replace(" ", ""), folded, joined}:
-                    found = exact.get(key)
-                    if found is None:
-                        exact[key] = e_index
-                    elif isinstance(found, set):
-                        found.add(e_index)
-                    elif found != e_index:
-                        exact[key] = {found, e_index}
+                    found = exact.setdefault(key, e_index)  # one lookup for a new key, the common case
+                    if found != e_index:
+                        if isinstance(found, set):
+                            found.add(e_index)
+                        else:
+                            exact[key] = {found, e_index}
                 name_entry(e_index)
                 name_text(label)
                 name_tokens(joined)
@@ -207,7 +206,8 @@ class Index:
                         listed.append(n_index)
         # Sorted keys with flat values load far faster than dicts of lists or sets.
         self.exact_keys = sorted(exact)
-        self.exact_values = [_pack(exact[key]) for key in self.exact_keys]
+        values = map(exact.__getitem__, self.exact_keys)
+        self.exact_values = [v if isinstance(v, int) else tuple(sorted(v)) for v in values]
         self.vocab = sorted(postings)
         self.post_start = [0]
         self.post_flat: list[int] = []
@@ -434,10 +434,6 @@ class Index:
             previous = scores.get(e_index)
             if previous is None or score > previous[0]:
                 scores[e_index] = (score, self.name_text[n_index])
-
-
-def _pack(ids: int | set[int]) -> int | tuple[int, ...]:
-    return ids if isinstance(ids, int) else tuple(sorted(ids))
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:
