@@ -97,6 +97,7 @@ def build(
         try:
             kb = link(merged)
             files, blobs = _stored(kb, entry_spans(merged.sources) if large else {}, cache.file_stats(key))
+            merged.sources.clear()  # the files' bytes: freed now, while the index is still being built
             for name, extra in ((GLOSSARY, kb.terms), (GUIDE, kb.guide), (NOTES, kb.notes)):
                 blobs.append((name, cache.pickled(dict(extra))))
             header = {
