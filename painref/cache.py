@@ -4,10 +4,9 @@ Layout: an 8-byte length and a header, one blob per record, then another
 length and more header (the search indexes). The headers hold the freshness
 key, every entry's name, each blob's offset and the search indexes, all as
 builtin values written with marshal (several times faster to load than
-pickle), so a lookup loads the header and decodes only the
-records it prints, whatever the size of the knowledge base. A blob is a pickle
-unless the writer chose another encoding (painref.store: an entry's place in
-its data file).
+pickle), so a lookup loads the headers and decodes only the records it prints,
+whatever the size of the knowledge base. A blob is a pickle unless the writer
+chose another encoding (painref.store: an entry's place in its data file).
 
 The key is painref's version, the cache format, the modification times of the
 modules that build it, Python's version, the data directory and each data

@@ -763,7 +763,8 @@ def _layout(raw: bytes, top_key: str) -> tuple[int, bytes] | None:
 
     A line holding just that indentation and "- " always starts a new entry: block
     scalars, plain scalars spread over lines and nested lists must be indented further,
-    and so must the lines of a quoted scalar (yaml-rs refuses them otherwise).
+    and so must the lines of a quoted scalar or flow collection (yaml-rs refuses them
+    otherwise). The callers check their pieces all the same.
     """
     header = re.match(
         b"(?:"
