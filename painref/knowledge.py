@@ -8,11 +8,12 @@ file, the line, the entry and the field.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AnyStr
+from typing import IO, Any, AnyStr
 
 from painref.errors import DataError, Problem
 from painref.model import (
@@ -663,21 +664,42 @@ def _entries(data: Any, file: str, top_key: str, problems: list[Problem]) -> lis
 
 
 class _Source:
-    """A parsed file's bytes and where each entry sits in it, to give later problems a line."""
+    """A parsed file and where each entry sits in it: to give later problems a line, and
+    the cache each entry's place (entry_spans).
 
-    def __init__(self, raw: bytes, file: str, top_key: str, positions: dict[str, int]) -> None:
-        self.raw = raw
+    `raw` is the file's bytes; a file read in two halves keeps no copy, only where
+    its entries start (and reads itself again if a problem needs a line).
+    """
+
+    def __init__(
+        self,
+        file: str,
+        top_key: str,
+        positions: dict[str, int],
+        raw: bytes | None = None,
+        starts: tuple[list[int], int] | None = None,
+    ) -> None:
         self.file = file
         self.top_key = top_key
         self.positions = positions  # entry id -> its index in the file
+        self.raw = raw
+        self.starts = starts  # (where each entry starts, the file's size), when known without `raw`
         self._find: Callable[[int | None, str | None], int | None] | None = None
 
     def line(self, entry: str | None, field: str | None) -> int | None:
         if entry not in self.positions:
             return None
         if self._find is None:
-            self._find = line_finder(decode(self.raw, self.file), self.top_key)
+            raw = self.raw if self.raw is not None else read_bytes(Path(self.file))
+            self._find = line_finder(decode(raw, self.file), self.top_key)
         return self._find(self.positions[entry], field)
+
+    def bounds(self) -> list[int] | None:
+        """Where each entry starts and, last, where the file ends (see entry_starts); None if unknown."""
+        if self.starts is not None:
+            return [*self.starts[0], self.starts[1]]
+        starts = entry_starts(self.raw, self.top_key) if self.raw is not None else None
+        return None if starts is None or self.raw is None else [*starts, len(self.raw)]
 
 
 def parse_file(
@@ -697,7 +719,7 @@ def parse_file(
             for i, r in enumerate(raw_entries)
             if isinstance(r, dict) and isinstance(r.get("id"), str)
         }
-        sources[file] = _Source(raw, file, top_key, positions)
+        sources[file] = _Source(file, top_key, positions, raw=raw)
     if own:
         find = line_finder(decode(raw, file), top_key)
         lines = {id(p): find(i, f) for p, i, f in paths}
@@ -742,6 +764,10 @@ _BOM = b"\xef\xbb\xbf"
 _BLANK_OR_COMMENT = rb"(?:[ \t]*(?:#[^\n]*)?\r?\n)*"
 
 
+_HEAD = 1 << 16  # a file's first bytes, read to see whether it opens the usual way (_layout)
+_PROBE = 1 << 16  # bytes read at a time while looking for where to cut a file
+
+
 @dataclass(frozen=True, slots=True)
 class Cut:
     """Where a file is cut in two: its header ends at `header`, its second half starts at `at`."""
@@ -749,11 +775,16 @@ class Cut:
     header: int
     at: int
 
-    def first(self, raw: bytes) -> bytes:
-        return raw[: self.at]
+    def first(self, fh: IO[bytes]) -> bytes:
+        fh.seek(0)
+        return fh.read(self.at)
 
-    def second(self, raw: bytes) -> bytes:
-        return raw[: self.header] + raw[self.at :]
+    def second(self, fh: IO[bytes]) -> bytes:
+        """The header and the second half: a file of the same kind."""
+        fh.seek(0)
+        head = fh.read(self.header)
+        fh.seek(self.at)
+        return head + fh.read()
 
 
 def _layout(raw: bytes, top_key: str) -> tuple[int, bytes] | None:
@@ -783,22 +814,33 @@ def _layout(raw: bytes, top_key: str) -> tuple[int, bytes] | None:
     return header.end() - len(indent) - 2, indent
 
 
-def cut(raw: bytes, top_key: str, share: float = 0.5) -> Cut | None:
-    """Where to cut a file's bytes before the first top-level entry past `share` of them; None if nowhere.
+def cut(fh: IO[bytes], top_key: str, share: float = 0.5) -> Cut | None:
+    """Where to cut a file before the first top-level entry past `share` of it; None if nowhere.
 
-    Only a file laid out the usual way (see _layout) is cut. The second half gets
-    the file's header, so it reads as a file of the same kind. A quoted scalar or
-    flow collection left open across the cut leaves the first half unparseable, and
-    the file is then read whole. Each process copies out only its own half.
+    Only a file laid out the usual way (see _layout) is cut, and only its start and
+    the stretch after the cut point are read. The second half gets the file's
+    header, so it reads as a file of the same kind. A quoted scalar or flow
+    collection left open across the cut leaves the first half unparseable, and the
+    file is then read whole.
     """
-    layout = _layout(raw, top_key)
+    size = fh.seek(0, os.SEEK_END)
+    fh.seek(0)
+    layout = _layout(fh.read(_HEAD), top_key)
     if layout is None:
         return None
     first, indent = layout
-    at = raw.find(b"\n" + indent + b"- ", max(int(len(raw) * share), first + len(indent) + 2))
-    if at == -1:
-        return None
-    return Cut(first, at + 1)
+    marker = b"\n" + indent + b"- "
+    start = max(int(size * share), first + len(indent) + 2)  # where `window` starts in the file
+    fh.seek(start)
+    window = b""
+    while chunk := fh.read(_PROBE):
+        kept = window[max(0, len(window) - len(marker) + 1) :]  # a marker may straddle two reads
+        start += len(window) - len(kept)
+        window = kept + chunk
+        found = window.find(marker)
+        if found != -1:
+            return Cut(first, start + found + 1)
+    return None
 
 
 def entry_starts(raw: bytes, top_key: str) -> list[int] | None:
@@ -820,12 +862,17 @@ def _clean_records(text: bytes, file: str, top_key: str) -> list[Any] | None:
     return None if own else records
 
 
-def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[bytes, list[Any]]]:
+Halves = tuple[list[Any], list[int]]  # records, and where each starts in the file
+
+
+def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[list[Any], list[int], int]]:
     """Large files read in two halves, the second half of each in a forked process.
 
-    Returns {index in files: (bytes, records)} for the files whose halves both came
-    back without a single problem. Any problem, or no worker, and the file is read
-    again whole (parse_file), so what is reported never depends on the cut.
+    Returns {index in files: (records, where each entry starts, file size)} for the
+    files whose halves both came back without a single problem, read from the file
+    as it was when the cut was chosen. Any problem, a file changed meanwhile, or no
+    worker, and the file is read again whole (parse_file), so what is reported
+    never depends on the cut. Each process reads only its own half.
     """
     import pickle
 
@@ -833,38 +880,60 @@ def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[bytes, list[A
 
     if not workers.available():
         return {}
-    cuts: dict[int, tuple[bytes, str, str, Cut]] = {}  # index -> (bytes, file, key, cut)
+    plans: dict[int, tuple[Path, str, Cut, tuple[int, int]]] = {}  # index -> (path, key, cut, (size, mtime))
     for i, (path, key) in enumerate(files):
         try:
-            if path.stat().st_size < SPLIT_BYTES:
-                continue
-            raw = read_bytes(path)
-        except (OSError, DataError):
+            with path.open("rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not SPLIT_BYTES <= st.st_size <= MAX_FILE_BYTES:
+                    continue
+                where = cut(fh, key, OWN_SHARE)
+        except OSError:
             continue  # reported when the file is read whole
-        where = cut(raw, key, OWN_SHARE)
         if where is not None:
-            cuts[i] = (raw, str(path), key, where)
-    if not cuts:
+            plans[i] = (path, key, where, (st.st_size, st.st_mtime_ns))
+    if not plans:
         return {}
 
     def second_halves() -> bytes:
-        done = {i: _clean_records(where.second(raw), file, key) for i, (raw, file, key, where) in cuts.items()}
+        done = {}
+        for i, (path, key, where, stamp) in plans.items():
+            half = _half(path, key, stamp, where.second)
+            # Offsets in the half (after the header) -> offsets in the file.
+            done[i] = None if half is None else (half[0], [s - where.header + where.at for s in half[1]])
         return pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
 
     child = workers.start(second_halves)
     if child is None:
         return {}
     try:
-        firsts = {i: _clean_records(where.first(raw), file, key) for i, (raw, file, key, where) in cuts.items()}
+        firsts = {i: _half(path, key, stamp, where.first) for i, (path, key, where, stamp) in plans.items()}
     finally:
         sent = child.result()
-    seconds: dict[int, list[Any] | None] = pickle.loads(sent) if sent is not None else {}
-    done: dict[int, tuple[bytes, list[Any]]] = {}
-    for i, (raw, *_rest) in cuts.items():
+    seconds: dict[int, Halves | None] = pickle.loads(sent) if sent is not None else {}
+    done: dict[int, tuple[list[Any], list[int], int]] = {}
+    for i, (*_rest, stamp) in plans.items():
         first, second = firsts.get(i), seconds.get(i)
         if first is not None and second is not None:
-            done[i] = (raw, first + second)
+            done[i] = (first[0] + second[0], first[1] + second[1], stamp[0])
     return done
+
+
+def _half(path: Path, top_key: str, stamp: tuple[int, int], part: Callable[[IO[bytes]], bytes]) -> Halves | None:
+    """A half's records and where each starts in it; None at any problem, or if the file changed."""
+    try:
+        with path.open("rb") as fh:
+            raw = part(fh)
+            st = os.fstat(fh.fileno())
+    except OSError:
+        return None
+    if (st.st_size, st.st_mtime_ns) != stamp:
+        return None
+    records = _clean_records(raw, str(path), top_key)
+    starts = entry_starts(raw, top_key)
+    if records is None or starts is None:
+        return None
+    return records, starts
 
 
 def parse_files(
@@ -876,9 +945,10 @@ def parse_files(
     for i, (path, key) in enumerate(files):
         problems: list[Problem] = []
         if i in split:
-            raw, records = split[i]
+            records, starts, size = split[i]
             if sources is not None:
-                sources[str(path)] = _Source(raw, str(path), key, {r.id: n for n, r in enumerate(records)})
+                positions = {r.id: n for n, r in enumerate(records)}
+                sources[str(path)] = _Source(str(path), key, positions, starts=(starts, size))
             out.append((records, problems, False))
             continue
         try:
@@ -906,12 +976,11 @@ def entry_spans(sources: dict[str, _Source]) -> dict[str, Span]:
     for file, source in sources.items():
         if source.top_key not in ("procedures", "conditions"):
             continue
-        starts = entry_starts(source.raw, source.top_key)
-        if starts is None or len(starts) != len(source.positions):
+        bounds = source.bounds()
+        if bounds is None or len(bounds) != len(source.positions) + 1:
             for ident in source.positions:
                 spans.pop(ident, None)
             continue
-        bounds = [*starts, len(source.raw)]
         for ident, n in source.positions.items():
             spans[ident] = (file, bounds[n], bounds[n + 1] - bounds[n])
     return spans

@@ -135,11 +135,19 @@ def _blob_kinds(directory: Path) -> set[bytes]:
     return kinds
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("which", ["fixture", "built-in"])
 def test_entries_read_back_from_their_place_in_the_files_are_the_same(
-    which: str, kb_dir: Path, tmp_path: Path, large: None, monkeypatch: pytest.MonkeyPatch
+    which: str, split: bool, kb_dir: Path, tmp_path: Path, large: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory = kb_dir if which == "fixture" else Path(shutil.copytree(builtin_data_dir(), tmp_path / "builtin"))
+    if split:
+        monkeypatch.setattr(knowledge, "SPLIT_BYTES", 0)
+        monkeypatch.setattr(workers, "available", lambda: True)
+        sources: dict[str, Any] = {}
+        knowledge.read_layers(resolve_layers(directory), sources)
+        cut = [s.raw is None for s in sources.values() if s.top_key in ("procedures", "conditions")]
+        assert cut == [True, True], "both files really were read in halves"
     open_store(directory)
     assert _blob_kinds(directory) == {store.SPAN}
     whole = load_uncached(directory)
@@ -149,7 +157,13 @@ def test_entries_read_back_from_their_place_in_the_files_are_the_same(
     assert _records(cached.kb) == _records(whole)
 
 
-def test_byte_offsets_hold_with_a_bom_crlf_and_accents(kb_dir: Path, large: None) -> None:
+@pytest.mark.parametrize("split", [False, True])
+def test_byte_offsets_hold_with_a_bom_crlf_and_accents(
+    kb_dir: Path, large: None, split: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if split:
+        monkeypatch.setattr(knowledge, "SPLIT_BYTES", 0)
+        monkeypatch.setattr(workers, "available", lambda: True)
     for name in ("procedures.yaml", "conditions.yaml"):
         path = kb_dir / name
         text = path.read_text().replace("Heat from radio waves", "Chaleur des ondes radio, à 80 °C —")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -287,9 +288,9 @@ def _split_everything(share: float = knowledge.OWN_SHARE) -> Iterator[None]:
 
 
 def _halves(text: str, share: float = 0.5) -> tuple[str, str] | None:
-    raw = text.encode()
-    where = knowledge.cut(raw, "procedures", share)
-    return None if where is None else (where.first(raw).decode(), where.second(raw).decode())
+    fh = io.BytesIO(text.encode())
+    where = knowledge.cut(fh, "procedures", share)
+    return None if where is None else (where.first(fh).decode(), where.second(fh).decode())
 
 
 def test_halves_cut_before_a_top_level_entry_and_repeat_the_header() -> None:
@@ -303,6 +304,24 @@ def test_halves_cut_before_a_top_level_entry_and_repeat_the_header() -> None:
         "procedures:\r\n  - id: a\r\n    risks:\r\n    - x\r\n",
         "procedures:\r\n  - id: b\r\n",
     )
+
+
+@pytest.mark.parametrize("name", ["procedures.yaml", "conditions.yaml"])
+@pytest.mark.parametrize("probe", [1, 5, 64])
+def test_a_cut_is_found_whatever_the_size_of_the_reads(name: str, probe: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (FIXTURE_KB / name).read_bytes()
+    raw = b"\xef\xbb\xbf" + text.replace(b"\n", b"\r\n")
+    key = name.removesuffix(".yaml")
+    indent = b"  "
+    for share in [i / 20 for i in range(21)]:
+        expected = knowledge.cut(io.BytesIO(raw), key, share)  # read 64 KiB at a time: the whole file
+        first = raw.index(b"\n" + indent + b"- ") + 1
+        start = max(int(len(raw) * share), first + len(indent) + 2)
+        at = raw.find(b"\n" + indent + b"- ", start)
+        assert expected == (None if at == -1 else knowledge.Cut(first, at + 1))
+        monkeypatch.setattr(knowledge, "_PROBE", probe)
+        assert knowledge.cut(io.BytesIO(raw), key, share) == expected
+        monkeypatch.undo()
 
 
 @pytest.mark.parametrize(
