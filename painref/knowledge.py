@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, AnyStr
+from typing import IO, TYPE_CHECKING, Any, AnyStr
 
 from painref.errors import DataError, Problem
 from painref.model import (
@@ -36,6 +36,11 @@ from painref.model import (
 )
 from painref.paths import DATA_FILES, Layer
 from painref.text import squash
+
+if TYPE_CHECKING:
+    from painref.workers import Forked
+
+Then = Callable[[memoryview], bytes]
 
 # file name -> top-level key; the first two are required in a data directory.
 FILES = DATA_FILES
@@ -865,21 +870,25 @@ def _clean_records(text: bytes, file: str, top_key: str) -> list[Any] | None:
 Halves = tuple[list[Any], list[int]]  # records, and where each starts in the file
 
 
-def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[list[Any], list[int], int]]:
+Split = dict[int, tuple[list[Any], list[int], int]]  # index in files -> (records, entry starts, file size)
+
+
+def _parse_split(files: list[tuple[Path, str]], then: Then | None = None) -> tuple[Split, Forked | None]:
     """Large files read in two halves, the second half of each in a forked process.
 
     Returns {index in files: (records, where each entry starts, file size)} for the
     files whose halves both came back without a single problem, read from the file
     as it was when the cut was chosen. Any problem, a file changed meanwhile, or no
     worker, and the file is read again whole (parse_file), so what is reported
-    never depends on the cut. Each process reads only its own half.
+    never depends on the cut. Each process reads only its own half. With `then`,
+    the forked process is returned too, waiting for a request (workers.Forked).
     """
     import pickle
 
     from painref import workers
 
     if not workers.available():
-        return {}
+        return {}, None
     plans: dict[int, tuple[Path, str, Cut, tuple[int, int]]] = {}  # index -> (path, key, cut, (size, mtime))
     for i, (path, key) in enumerate(files):
         try:
@@ -893,7 +902,7 @@ def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[list[Any], li
         if where is not None:
             plans[i] = (path, key, where, (st.st_size, st.st_mtime_ns))
     if not plans:
-        return {}
+        return {}, None
 
     def second_halves() -> bytes:
         done = {}
@@ -903,20 +912,23 @@ def _parse_split(files: list[tuple[Path, str]]) -> dict[int, tuple[list[Any], li
             done[i] = None if half is None else (half[0], [s - where.header + where.at for s in half[1]])
         return pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
 
-    child = workers.start(second_halves)
+    child = workers.start(second_halves, then)
     if child is None:
-        return {}
+        return {}, None
     try:
         firsts = {i: _half(path, key, stamp, where.first) for i, (path, key, where, stamp) in plans.items()}
+    except BaseException:
+        child.close()
+        raise
     finally:
         sent = child.result()
     seconds: dict[int, Halves | None] = pickle.loads(sent) if sent is not None else {}
-    done: dict[int, tuple[list[Any], list[int], int]] = {}
+    done: Split = {}
     for i, (*_rest, stamp) in plans.items():
         first, second = firsts.get(i), seconds.get(i)
         if first is not None and second is not None:
             done[i] = (first[0] + second[0], first[1] + second[1], stamp[0])
-    return done
+    return done, (child if then is not None and sent is not None else None)
 
 
 def _half(path: Path, top_key: str, stamp: tuple[int, int], part: Callable[[IO[bytes]], bytes]) -> Halves | None:
@@ -937,10 +949,13 @@ def _half(path: Path, top_key: str, stamp: tuple[int, int], part: Callable[[IO[b
 
 
 def parse_files(
-    files: list[tuple[Path, str]], sources: dict[str, _Source] | None = None
-) -> list[tuple[list[Any], list[Problem], bool]]:
-    """parse_file for each (path, top key): (records, problems, whether the file could not be read at all)."""
-    split = _parse_split(files)
+    files: list[tuple[Path, str]], sources: dict[str, _Source] | None = None, then: Then | None = None
+) -> tuple[list[tuple[list[Any], list[Problem], bool]], Forked | None]:
+    """parse_file for each (path, top key): (records, problems, whether the file could not be read at all).
+
+    Also the process that read halves of large files, if `then` was given (see _parse_split).
+    """
+    split, worker = _parse_split(files, then)
     out: list[tuple[list[Any], list[Problem], bool]] = []
     for i, (path, key) in enumerate(files):
         problems: list[Problem] = []
@@ -955,7 +970,7 @@ def parse_files(
             out.append((parse_file(path, key, problems, sources), problems, False))
         except DataError as exc:
             out.append(([], exc.problems, True))
-    return out
+    return out, worker
 
 
 # ---------------------------------------------------------------- entries by their place in a file
@@ -1024,6 +1039,7 @@ class Merged:
     def __init__(self, layers: list[Layer], sources: dict[str, _Source]) -> None:
         self.layers = layers
         self.sources = sources
+        self.worker: Forked | None = None  # waiting for a request, if read_layers was given `then`
         self.problems: list[Problem] = []
         self.unreadable: set[str] = set()  # tables with a file that could not be parsed at all
         self.tables: dict[str, dict[str, Any]] = {key: {} for key in FILES.values()}
@@ -1052,8 +1068,12 @@ def load_layers(layers: list[Layer], sources: dict[str, _Source] | None = None) 
     return link(read_layers(layers, sources))
 
 
-def read_layers(layers: list[Layer], sources: dict[str, _Source] | None = None) -> Merged:
-    """Read, check and merge every layer's files in order; problems are collected, not raised."""
+def read_layers(layers: list[Layer], sources: dict[str, _Source] | None = None, then: Then | None = None) -> Merged:
+    """Read, check and merge every layer's files in order; problems are collected, not raised.
+
+    With `then`, a process forked to read halves of large files stays, waiting for
+    one more request (Merged.worker, workers.Forked); the caller must close it.
+    """
     merged = Merged(layers, {} if sources is None else sources)
     plan: list[tuple[Layer, str, Path] | Problem] = []  # files to read, and missing ones, in order
     for layer in layers:
@@ -1066,7 +1086,8 @@ def read_layers(layers: list[Layer], sources: dict[str, _Source] | None = None) 
             elif layer.required and name in REQUIRED_FILES:
                 plan.append(Problem(str(path), "missing file"))
     jobs = [step for step in plan if not isinstance(step, Problem)]
-    parsed = iter(parse_files([(path, key) for _layer, key, path in jobs], merged.sources))
+    results, merged.worker = parse_files([(path, key) for _layer, key, path in jobs], merged.sources, then)
+    parsed = iter(results)
     for step in plan:
         if isinstance(step, Problem):
             merged.problems.append(step)

@@ -278,22 +278,11 @@ class Index:
     @classmethod
     def for_entries(cls, kb: Entries) -> Index:
         """The index of procedures and conditions (of a knowledge base, linked or not yet)."""
-        procedures = kb.procedures
-        rows: list[Row] = []
-        for proc in procedures.values():
-            depth, node, seen = 0, proc, {proc.id}
-            while node.parent and node.parent in procedures and node.parent not in seen:
-                depth += 1
-                seen.add(node.parent)
-                node = procedures[node.parent]
-            rows.append(("procedure", proc.id, proc.name, proc.aliases, depth, node.id))
-        for cond in kb.conditions.values():
-            rows.append(("condition", cond.id, cond.name, cond.aliases, 0, cond.id))
-        return cls(rows)
+        return cls(entry_rows(kb))
 
     @classmethod
     def for_terms(cls, kb: Entries) -> Index:
-        return cls([("term", t.id, t.term, t.aliases, 0, t.id) for t in kb.terms.values()])
+        return cls(term_rows(kb))
 
     # ------------------------------------------------------------ querying
 
@@ -434,6 +423,26 @@ class Index:
             previous = scores.get(e_index)
             if previous is None or score > previous[0]:
                 scores[e_index] = (score, self.name_text[n_index])
+
+
+def entry_rows(kb: Entries) -> list[Row]:
+    """What the index of procedures and conditions is built from (plain values: they can be marshalled)."""
+    procedures = kb.procedures
+    rows: list[Row] = []
+    for proc in procedures.values():
+        depth, node, seen = 0, proc, {proc.id}
+        while node.parent and node.parent in procedures and node.parent not in seen:
+            depth += 1
+            seen.add(node.parent)
+            node = procedures[node.parent]
+        rows.append(("procedure", proc.id, proc.name, proc.aliases, depth, node.id))
+    for cond in kb.conditions.values():
+        rows.append(("condition", cond.id, cond.name, cond.aliases, 0, cond.id))
+    return rows
+
+
+def term_rows(kb: Entries) -> list[Row]:
+    return [("term", t.id, t.term, t.aliases, 0, t.id) for t in kb.terms.values()]
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:

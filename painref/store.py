@@ -15,7 +15,7 @@ from painref import cache
 from painref.errors import PainrefError
 from painref.model import Condition, KnowledgeBase, Link, Procedure
 from painref.paths import Layer, resolve_layers
-from painref.search import Entries, Index
+from painref.search import Entries, Index, entry_rows, term_rows
 
 if TYPE_CHECKING:
     from painref.knowledge import Span
@@ -64,59 +64,72 @@ def build(
     The cache holds a copy (pickle) of each record; for a large knowledge base
     (LARGE_ENTRIES), each procedure and condition is held as its place in its data
     file instead where the file allows (knowledge.entry_spans), so the rebuild
-    writes no copies, and with two CPUs the indexes are built meanwhile in a forked
-    process (painref.workers), which hands them back as marshal bytes, written to
-    the cache as they came. `meanwhile` is run before waiting for them (a caller's
-    own imports, say).
+    writes no copies, and with two CPUs the indexes are built meanwhile in another
+    process (painref.workers): the one that read the second halves of the large
+    files if there is one, else a forked one. It gets the names to index as
+    marshal bytes and hands the indexes back the same way; they are written to the
+    cache as they came. `meanwhile` is run before waiting for them (a caller's own
+    imports, say).
     """
     from painref import workers
     from painref.knowledge import entry_spans, link, read_layers  # YAML and validation only on a cache miss
 
     key = cache.key_for(cache_to) if cache_to is not None else None
     with _collector_paused():
-        merged = read_layers(layers, {})
-        if cache_to is None or key is None:
-            kb = link(merged)
-            return Store(kb, *_indexes(kb))
-        large = len(merged.procedures) + len(merged.conditions) >= LARGE_ENTRIES
-        child = None
-        if large and not merged.problems:
-            # The index needs no links: built meanwhile from the merged entries.
-            child = workers.start(lambda: marshal.dumps([index.state() for index in _indexes(merged)]))
-        built: list[tuple[Index, Index]] = []
-
-        def indexes() -> bytes | memoryview:
-            if meanwhile is not None:
-                meanwhile()
-            sent = child.result() if child is not None else None
-            if sent is not None:
-                return sent
-            built.append(_indexes(kb))
-            return marshal.dumps([index.state() for index in built[0]])
-
+        merged = read_layers(layers, {}, then=None if cache_to is None else _indexed)
+        worker = merged.worker
         try:
-            kb = link(merged)
-            files, blobs = _stored(kb, entry_spans(merged.sources) if large else {}, cache.file_stats(key))
-            merged.sources.clear()  # the files' bytes: freed now, while the index is still being built
-            for name, extra in ((GLOSSARY, kb.terms), (GUIDE, kb.guide), (NOTES, kb.notes)):
-                blobs.append((name, cache.pickled(dict(extra))))
-            header = {
-                "procedure_ids": list(kb.procedures),
-                "condition_ids": list(kb.conditions),
-                "names": dict(kb.names),
-                "origin": dict(kb.origin),
-                "warnings": list(kb.warnings),
-                "where": kb.where,
-                "files": files,
-            }
-            sent = cache.write(cache_to, key, header, blobs, more=indexes)
+            if cache_to is None or key is None:
+                kb = link(merged)
+                return Store(kb, *_indexes(kb))
+            large = len(merged.procedures) + len(merged.conditions) >= LARGE_ENTRIES
+            child = None
+            if large and not merged.problems:
+                # The indexes need no links: built meanwhile from the merged entries' names.
+                rows = marshal.dumps([entry_rows(merged), term_rows(merged)])
+                child = worker if worker is not None and worker.send(rows) else workers.start(lambda: _indexed(rows))
+            built: list[tuple[Index, Index]] = []
+
+            def indexes() -> bytes | memoryview:
+                if meanwhile is not None:
+                    meanwhile()
+                sent = child.result() if child is not None else None
+                if sent is not None:
+                    return sent
+                built.append(_indexes(kb))
+                return marshal.dumps([index.state() for index in built[0]])
+
+            try:
+                kb = link(merged)
+                files, blobs = _stored(kb, entry_spans(merged.sources) if large else {}, cache.file_stats(key))
+                merged.sources.clear()  # the files' bytes: freed now, while the indexes are still being built
+                for name, extra in ((GLOSSARY, kb.terms), (GUIDE, kb.guide), (NOTES, kb.notes)):
+                    blobs.append((name, cache.pickled(dict(extra))))
+                header = {
+                    "procedure_ids": list(kb.procedures),
+                    "condition_ids": list(kb.conditions),
+                    "names": dict(kb.names),
+                    "origin": dict(kb.origin),
+                    "warnings": list(kb.warnings),
+                    "where": kb.where,
+                    "files": files,
+                }
+                sent = cache.write(cache_to, key, header, blobs, more=indexes)
+            finally:
+                if child is not None:
+                    child.close()  # lets it go if linking failed (nothing to do once its result was taken)
         finally:
-            if child is not None:
-                child.result()  # reaps it if linking failed (a no-op once its result was taken)
+            if worker is not None:
+                worker.close()
         if built:
             return Store(kb, *built[0])
         entries, terms = marshal.loads(sent)
         return Store(kb, Index.from_state(entries), Index.from_state(terms))
+
+
+def _indexed(rows: memoryview | bytes) -> bytes:
+    """The search indexes of marshalled (entry rows, term rows), marshalled (run in another process)."""
+    return marshal.dumps([Index(part).state() for part in marshal.loads(rows)])
 
 
 def _stored(

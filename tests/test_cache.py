@@ -87,23 +87,31 @@ def test_an_unwritable_cache_directory_is_not_an_error(kb_dir: Path, monkeypatch
     assert open_store(kb_dir).kb.conditions["sciatica"].name == "Sciatica"
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("child_fails", [False, True])
-def test_a_rebuild_indexing_in_a_forked_process_gives_the_same_store(
-    kb_dir: Path, monkeypatch: pytest.MonkeyPatch, child_fails: bool
+def test_a_rebuild_indexing_in_another_process_gives_the_same_store(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch, child_fails: bool, split: bool
 ) -> None:
     serial = store.build(resolve_layers(kb_dir))
     real_start = workers.start
-    started: list[bool] = []
+    started: list[str] = []
 
-    def start(work: Callable[[], bytes]) -> workers.Forked | None:
-        started.append(True)
-        return real_start((lambda: os._exit(1)) if child_fails else work)
+    def failing(*_args: object) -> bytes:
+        os._exit(1)
+
+    def start(work: Callable[[], bytes], then: Callable[[memoryview], bytes] | None = None) -> workers.Forked | None:
+        started.append("halves, then the index" if then else "the index")
+        if child_fails:  # the index is never sent back: built here instead
+            work, then = (work, failing) if then else (failing, None)
+        return real_start(work, then)
 
     monkeypatch.setattr(workers, "available", lambda: True)
     monkeypatch.setattr(workers, "start", start)
     monkeypatch.setattr(store, "LARGE_ENTRIES", 0)
+    if split:
+        monkeypatch.setattr(knowledge, "SPLIT_BYTES", 0)
     built = open_store(kb_dir)  # no cache yet: build, index in a child, write the cache
-    assert started == [True]
+    assert started == (["halves, then the index"] if split else ["the index"])
     cached = open_store(kb_dir)
     assert isinstance(cached.kb.procedures, Records)
     for found in (built, cached):

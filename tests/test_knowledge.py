@@ -343,10 +343,10 @@ def test_a_large_file_read_in_halves_gives_the_same_entries() -> None:
     whole = _outcome(data)
     assert whole[0] == "loaded"
     with _split_everything():
-        cut = knowledge._parse_split(
+        cut, worker = knowledge._parse_split(
             [(data / "procedures.yaml", "procedures"), (data / "conditions.yaml", "conditions")]
         )
-        assert set(cut) == {0, 1}  # both files really were read in two halves
+        assert set(cut) == {0, 1} and worker is None  # both files really were read in two halves
         assert _outcome(data) == whole
 
 
@@ -366,8 +366,8 @@ def test_a_problem_in_either_half_is_reported_as_in_the_whole_file(kb_dir: Path)
 def test_without_a_worker_files_are_read_whole(kb_dir: Path) -> None:
     whole = _outcome(kb_dir)
     with _split_everything(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(workers, "start", lambda work: None)
-        assert knowledge._parse_split([(kb_dir / "procedures.yaml", "procedures")]) == {}
+        patch.setattr(workers, "start", lambda work, then=None: None)
+        assert knowledge._parse_split([(kb_dir / "procedures.yaml", "procedures")]) == ({}, None)
         assert _outcome(kb_dir) == whole
 
 

@@ -78,3 +78,72 @@ def test_finished_children_are_reaped() -> None:
     assert child.pid not in workers._unreaped
     with pytest.raises(ChildProcessError):
         os.waitpid(child.pid, 0)
+
+
+def _started_with_then(work: object, then: object) -> workers.Forked:
+    child = workers.start(work, then)  # type: ignore[arg-type]
+    assert child is not None
+    return child
+
+
+def _gone_within(pid: int, seconds: float = 10.0) -> bool:
+    """Whether the child exits (and is reaped) in time; killed otherwise."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return True  # already reaped
+        if done:
+            return True
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    return False
+
+
+def test_a_child_started_with_then_answers_one_request() -> None:
+    child = _started_with_then(lambda: b"first", lambda data: bytes(data).upper())
+    assert child.result() == b"first"
+    assert child.send(b"second")
+    assert child.result() == b"SECOND"
+    assert child.result() is None
+    assert child.send(b"again") is False
+    assert _gone_within(child.pid)
+
+
+def test_a_waiting_child_leaves_when_closed() -> None:
+    child = _started_with_then(lambda: b"first", lambda data: b"never")
+    assert child.result() == b"first"
+    child.close()
+    assert child.result() is None
+    assert _gone_within(child.pid)
+
+
+def test_no_request_before_the_first_result() -> None:
+    child = _started_with_then(lambda: b"first", lambda data: b"never")
+    assert child.send(b"too early") is False
+    assert child.result() == b"first"
+    assert child.result() is None
+    assert _gone_within(child.pid)
+
+
+def test_a_failing_second_request_gives_none() -> None:
+    def broken(data: memoryview) -> bytes:
+        raise ValueError("no")
+
+    child = _started_with_then(lambda: b"first", broken)
+    assert child.result() == b"first"
+    assert child.send(b"x")
+    assert child.result() is None
+    assert _gone_within(child.pid)
+
+
+def test_a_later_child_does_not_keep_an_earlier_one_waiting() -> None:
+    waiting = _started_with_then(lambda: b"first", lambda data: b"never")
+    assert waiting.result() == b"first"
+    later = _started_with_then(lambda: b"later", lambda data: b"never")  # inherits nothing it could hold open
+    waiting.close()
+    assert _gone_within(waiting.pid)  # even while the later child still waits
+    assert later.result() == b"later"
+    later.close()
+    assert _gone_within(later.pid)
