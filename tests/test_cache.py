@@ -143,6 +143,16 @@ def _blob_kinds(directory: Path) -> set[bytes]:
     return kinds
 
 
+def _read_in_halves(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on every file is read in two halves, as large files on two CPUs; checked here."""
+    monkeypatch.setattr(knowledge, "SPLIT_BYTES", 0)
+    monkeypatch.setattr(workers, "available", lambda: True)
+    sources: dict[str, Any] = {}
+    knowledge.read_layers(resolve_layers(directory), sources)
+    cut = [s.raw is None for s in sources.values() if s.top_key in ("procedures", "conditions")]
+    assert cut == [True, True], "both files really were read in halves"
+
+
 @pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("which", ["fixture", "built-in"])
 def test_entries_read_back_from_their_place_in_the_files_are_the_same(
@@ -150,12 +160,7 @@ def test_entries_read_back_from_their_place_in_the_files_are_the_same(
 ) -> None:
     directory = kb_dir if which == "fixture" else Path(shutil.copytree(builtin_data_dir(), tmp_path / "builtin"))
     if split:
-        monkeypatch.setattr(knowledge, "SPLIT_BYTES", 0)
-        monkeypatch.setattr(workers, "available", lambda: True)
-        sources: dict[str, Any] = {}
-        knowledge.read_layers(resolve_layers(directory), sources)
-        cut = [s.raw is None for s in sources.values() if s.top_key in ("procedures", "conditions")]
-        assert cut == [True, True], "both files really were read in halves"
+        _read_in_halves(directory, monkeypatch)
     open_store(directory)
     assert _blob_kinds(directory) == {store.SPAN}
     whole = load_uncached(directory)
@@ -169,14 +174,13 @@ def test_entries_read_back_from_their_place_in_the_files_are_the_same(
 def test_byte_offsets_hold_with_a_bom_crlf_and_accents(
     kb_dir: Path, large: None, split: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if split:
-        monkeypatch.setattr(knowledge, "SPLIT_BYTES", 0)
-        monkeypatch.setattr(workers, "available", lambda: True)
     for name in ("procedures.yaml", "conditions.yaml"):
         path = kb_dir / name
         text = path.read_text().replace("Heat from radio waves", "Chaleur des ondes radio, à 80 °C —")
         text = text.replace("name: Sciatica", "name: Sciatica (ischias, névralgie)")
         path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    if split:
+        _read_in_halves(kb_dir, monkeypatch)
     open_store(kb_dir)
     assert _blob_kinds(kb_dir) == {store.SPAN}
     cached = open_store(kb_dir)
