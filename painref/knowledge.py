@@ -682,13 +682,13 @@ class _Source:
         top_key: str,
         positions: dict[str, int],
         raw: bytes | None = None,
-        starts: tuple[list[int], int] | None = None,
+        bounds: list[int] | None = None,
     ) -> None:
         self.file = file
         self.top_key = top_key
         self.positions = positions  # entry id -> its index in the file
         self.raw = raw
-        self.starts = starts  # (where each entry starts, the file's size), when known without `raw`
+        self._bounds = bounds  # see bounds(), when known without `raw`
         self._find: Callable[[int | None, str | None], int | None] | None = None
 
     def line(self, entry: str | None, field: str | None) -> int | None:
@@ -701,10 +701,10 @@ class _Source:
 
     def bounds(self) -> list[int] | None:
         """Where each entry starts and, last, where the file ends (see entry_starts); None if unknown."""
-        if self.starts is not None:
-            return [*self.starts[0], self.starts[1]]
-        starts = entry_starts(self.raw, self.top_key) if self.raw is not None else None
-        return None if starts is None or self.raw is None else [*starts, len(self.raw)]
+        if self._bounds is not None or self.raw is None:
+            return self._bounds
+        starts = entry_starts(self.raw, self.top_key)
+        return None if starts is None else [*starts, len(self.raw)]
 
 
 def parse_file(
@@ -858,15 +858,6 @@ def entry_starts(raw: bytes, top_key: str) -> list[int] | None:
     return [first, *(found.start() + 1 for found in marker.finditer(raw, first))]
 
 
-def _clean_records(text: bytes, file: str, top_key: str) -> list[Any] | None:
-    """The records of a text with no problem at all; None at the first sign of one."""
-    try:
-        _raw, records, own, _paths = _check_text(text, file, top_key)
-    except DataError:
-        return None
-    return None if own else records
-
-
 Halves = tuple[list[Any], list[int]]  # records, and where each starts in the file
 
 
@@ -932,7 +923,7 @@ def _parse_split(files: list[tuple[Path, str]], then: Then | None = None) -> tup
 
 
 def _half(path: Path, top_key: str, stamp: tuple[int, int], part: Callable[[IO[bytes]], bytes]) -> Halves | None:
-    """A half's records and where each starts in it; None at any problem, or if the file changed."""
+    """A half's records and where each starts in it; None at the first sign of a problem, or if the file changed."""
     try:
         with path.open("rb") as fh:
             raw = part(fh)
@@ -941,9 +932,12 @@ def _half(path: Path, top_key: str, stamp: tuple[int, int], part: Callable[[IO[b
         return None
     if (st.st_size, st.st_mtime_ns) != stamp:
         return None
-    records = _clean_records(raw, str(path), top_key)
+    try:
+        _raw, records, own, _paths = _check_text(raw, str(path), top_key)
+    except DataError:
+        return None
     starts = entry_starts(raw, top_key)
-    if records is None or starts is None:
+    if own or starts is None:
         return None
     return records, starts
 
@@ -963,7 +957,7 @@ def parse_files(
             records, starts, size = split[i]
             if sources is not None:
                 positions = {r.id: n for n, r in enumerate(records)}
-                sources[str(path)] = _Source(str(path), key, positions, starts=(starts, size))
+                sources[str(path)] = _Source(str(path), key, positions, bounds=[*starts, size])
             out.append((records, problems, False))
             continue
         try:

@@ -208,15 +208,16 @@ class _Reader:
     def _handle(self, number: int) -> IO[bytes] | None:
         if number not in self._handles:
             path, size, mtime = self._files[number]
-            fh: IO[bytes] | None = None
+            fh: IO[bytes] | None
             try:
                 fh = open(path, "rb")  # noqa: SIM115 (kept open while the store is used)
+            except OSError:
+                fh = None
+            if fh is not None:
                 st = os.fstat(fh.fileno())
                 if (st.st_size, st.st_mtime_ns) != (size, mtime):
                     fh.close()
                     fh = None
-            except OSError:
-                fh = None
             self._handles[number] = fh
         return self._handles[number]
 
