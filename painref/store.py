@@ -1,271 +1,532 @@
-"""The knowledge base and its search indexes, loaded together and cached together."""
+"""The compiled knowledge base: one SQLite database per knowledge-base state.
+
+A lookup should not re-read and re-check 330 KB of YAML, so the checked and
+linked knowledge base is compiled once into a database in the user's cache
+directory, which anyone debugging can open with `sqlite3`:
+
+    meta     format, painref's version, the fingerprint of the layer files, warnings
+    entries  one row per procedure, condition, glossary term and guide section (JSON body)
+    notes    the layers' notes, by entry
+    links    every cross-reference (treats, parent, prerequisite, next step)
+    labels, exact, vocab   the name index that painref.find.names reads
+    fulltext an FTS5 table over every text field, for `painref search`
+
+The database is named after a fingerprint of every layer file (path, size,
+mtime, ctime, inode, device): any edit, even one that keeps the size and the
+modification time, gives a new fingerprint and so a new database. It is built
+in a temporary file and renamed into place. A database that is not a regular
+file, not the user's own, writable by others, corrupt, or from another format
+is never read; it is rebuilt. The directory is created 0700 and files 0600
+whatever the umask. The database holds data only: nothing in it is code.
+"""
 
 from __future__ import annotations
 
-import marshal
+import contextlib
+import hashlib
+import json
 import os
-import pickle
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+import sqlite3
+import stat
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
-from painref import cache
-from painref.errors import PainrefError
-from painref.model import Condition, KnowledgeBase, Link, Procedure
-from painref.paths import Layer, resolve_layers
-from painref.search import Entries, Index, entry_rows, term_rows
+from painref import __version__
+from painref.dirs import cache_dir
+from painref.kb.layers import Layer, layer_files
+from painref.kb.model import (
+    Condition,
+    Entry,
+    GuideSection,
+    KnowledgeBase,
+    Note,
+    Procedure,
+    Term,
+    condition_from,
+    procedure_from,
+    section_from,
+    term_from,
+    to_json,
+)
+from painref.text import STOPWORDS, fold_plurals, normalize
 
-if TYPE_CHECKING:
-    from painref.knowledge import Span
+# Bump when the tables change: a database of another format is rebuilt.
+FORMAT = 1
+KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
+SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE entries(
+    rowid INTEGER PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+    aliases TEXT NOT NULL, layer TEXT NOT NULL, depth INTEGER NOT NULL, family TEXT NOT NULL,
+    body TEXT NOT NULL, UNIQUE(kind, id));
+CREATE TABLE notes(entry TEXT NOT NULL, layer TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX notes_entry ON notes(entry);
+CREATE TABLE links(source TEXT NOT NULL, relation TEXT NOT NULL, target TEXT NOT NULL, role TEXT);
+CREATE INDEX links_target ON links(target, relation);
+CREATE TABLE labels(n INTEGER PRIMARY KEY, ix TEXT NOT NULL, entry INTEGER NOT NULL, label TEXT NOT NULL,
+    tokens TEXT NOT NULL);
+CREATE TABLE exact(ix TEXT NOT NULL, key TEXT NOT NULL, entries TEXT NOT NULL, PRIMARY KEY(ix, key)) WITHOUT ROWID;
+CREATE TABLE vocab(ix TEXT NOT NULL, token TEXT NOT NULL, size INTEGER NOT NULL, labels TEXT NOT NULL,
+    n_labels INTEGER NOT NULL, n_entries INTEGER NOT NULL, PRIMARY KEY(ix, token)) WITHOUT ROWID;
+"""
+FULLTEXT = (
+    "CREATE VIRTUAL TABLE fulltext USING fts5("
+    "entry UNINDEXED, field UNINDEXED, text, tokenize='porter unicode61 remove_diacritics 2')"
+)
+# Marks around a match in fulltext snippets: private-use characters, removed from the indexed text.
+MARK_ON, MARK_OFF = "\ue000", "\ue001"
+
+T = TypeVar("T")
 
 
-@dataclass(slots=True, repr=False, eq=False)
+class Table(Mapping[str, T], Generic[T]):
+    """The entries of one kind, read from the database only when asked for."""
+
+    def __init__(self, db: sqlite3.Connection, kind: str, make: Any) -> None:
+        self._db, self._kind, self._make = db, kind, make
+        self._read: dict[str, T] = {}
+
+    def __getitem__(self, key: str) -> T:
+        found = self._read.get(key)
+        if found is None:
+            row = self._db.execute("SELECT body FROM entries WHERE kind = ? AND id = ?", (self._kind, key)).fetchone()
+            if row is None:
+                raise KeyError(key)
+            found = self._read[key] = self._make(json.loads(row[0]))
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._read:
+            return True
+        sql = "SELECT 1 FROM entries WHERE kind = ? AND id = ?"
+        return isinstance(key, str) and self._db.execute(sql, (self._kind, key)).fetchone() is not None
+
+    def __iter__(self) -> Iterator[str]:
+        rows = self._db.execute("SELECT id FROM entries WHERE kind = ? ORDER BY rowid", (self._kind,))
+        return (row[0] for row in rows.fetchall())
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM entries WHERE kind = ?", (self._kind,)).fetchone()[0])
+
+    def values(self) -> list[T]:  # type: ignore[override]
+        """Every entry of this kind, in one query."""
+        rows = self._db.execute("SELECT id, body FROM entries WHERE kind = ? ORDER BY rowid", (self._kind,))
+        for ident, body in rows.fetchall():
+            if ident not in self._read:
+                self._read[ident] = self._make(json.loads(body))
+        return [self._read[ident] for ident in self]
+
+
+class Column(Mapping[str, str]):
+    """One column of the procedures and conditions, by id (names, layers)."""
+
+    def __init__(self, db: sqlite3.Connection, column: str) -> None:
+        self._db = db
+        self._sql = f"SELECT {column} FROM entries WHERE id = ? AND kind IN ('procedure', 'condition')"
+
+    def __getitem__(self, key: str) -> str:
+        row = self._db.execute(self._sql, (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return str(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        rows = self._db.execute("SELECT id FROM entries WHERE kind IN ('procedure', 'condition')").fetchall()
+        return (row[0] for row in rows)
+
+    def __len__(self) -> int:
+        sql = "SELECT count(*) FROM entries WHERE kind IN ('procedure', 'condition')"
+        return int(self._db.execute(sql).fetchone()[0])
+
+
+class Notes(Mapping[str, tuple[Note, ...]]):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __getitem__(self, key: str) -> tuple[Note, ...]:
+        rows = self._db.execute("SELECT layer, text FROM notes WHERE entry = ? ORDER BY rowid", (key,)).fetchall()
+        if not rows:
+            raise KeyError(key)
+        return tuple(Note(key, text, layer) for layer, text in rows)
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self._db.execute("SELECT DISTINCT entry FROM notes").fetchall())
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(DISTINCT entry) FROM notes").fetchone()[0])
+
+
 class Store:
-    kb: KnowledgeBase
-    entries: Index
-    terms: Index
+    """An open compiled knowledge base: its records (kb) and its connection for the finders."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path | None) -> None:
+        self.db = db
+        self.path = path  # None for a database held in memory
+        self.meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        self.kb = KnowledgeBase(
+            procedures=Table[Procedure](db, "procedure", procedure_from),
+            conditions=Table[Condition](db, "condition", condition_from),
+            terms=Table[Term](db, "term", term_from),
+            guide=Table[GuideSection](db, "section", section_from),
+            where=self.meta.get("where", ""),
+            names=Column(db, "name"),
+            origin=Column(db, "layer"),
+            notes=Notes(db),
+            warnings=json.loads(self.meta.get("warnings", "[]")),
+        )
+
+    @property
+    def has_fulltext(self) -> bool:
+        return self.meta.get("fulltext") == "yes"
+
+    def discard(self) -> None:
+        """Forget this database (it proved corrupt): the next open rebuilds it."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A build allocates millions of objects and frees few, so the cyclic collector
-    would rescan them over and over (a third of a cold build at 15 000 entries) to
-    find nothing. It is paused meanwhile, and what was built is frozen: long-lived,
-    never worth scanning again."""
-    import gc
+# ---------------------------------------------------------------- where, and whether to trust it
 
-    paused = gc.isenabled()
-    gc.disable()
+
+def fingerprint(layers: list[Layer]) -> str:
+    """Every layer file's identity and state, and painref's: a new value after any edit."""
+    files: list[Any] = []
+    for layer, _key, path in layer_files(layers):
+        try:
+            info = os.stat(path)
+        except (OSError, ValueError):
+            files.append([layer.name, str(path), None])
+            continue
+        files.append(
+            [layer.name, str(path), info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
+        )
+    return json.dumps({"format": FORMAT, "version": __version__, "files": files}, separators=(",", ":"))
+
+
+def _private_dir() -> Path | None:
+    """The cache directory, made 0700 if it is new; None if it cannot be used safely."""
+    where = cache_dir()
+    try:
+        old = os.umask(0o077)
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+        finally:
+            os.umask(old)
+        info = os.lstat(where)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            return None
+        if info.st_mode & 0o077:
+            os.chmod(where, 0o700)
+    except (OSError, ValueError):
+        return None
+    return where
+
+
+def _trusted(path: Path) -> bool:
+    """A regular file (not a link, FIFO or device), the user's own, writable by nobody else."""
+    try:
+        info = os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
+def _open(path: Path, expected: str) -> Store | None:
+    if not _trusted(path):
+        return None
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        store = Store(db, path)
+        if store.meta.get("fingerprint") == expected:
+            return store
+    except (sqlite3.Error, ValueError):
+        pass
+    db.close()
+    return None
+
+
+def open_store(layers: list[Layer]) -> Store:
+    """The compiled knowledge base of these layers, built first if there is none to trust.
+
+    Building raises DataError when the knowledge base has problems.
+    """
+    expected = fingerprint(layers)
+    where = _private_dir()
+    if where is None:
+        return _build(layers, expected, None)
+    path = where / f"kb-{hashlib.sha256(expected.encode()).hexdigest()[:24]}.sqlite"
+    return _open(path, expected) or _build(layers, expected, path)
+
+
+# ---------------------------------------------------------------- building
+
+
+def _build(layers: list[Layer], expected: str, path: Path | None) -> Store:
+    from painref import kb as knowledge
+
+    with _progress():
+        kb = knowledge.load(layers)
+        if path is None:
+            db = sqlite3.connect(":memory:")
+            compile_into(db, kb, expected)
+            return Store(db, None)
+        tmp = _write(path, kb, expected)
+        if tmp is None:  # the directory is full or read-only: keep it in memory this time
+            db = sqlite3.connect(":memory:")
+            compile_into(db, kb, expected)
+            return Store(db, None)
+    _tidy(path.parent, keep=path)
+    found = _open(path, expected)
+    if found is None:  # replaced meanwhile by something not to be trusted
+        db = sqlite3.connect(":memory:")
+        compile_into(db, kb, expected)
+        return Store(db, None)
+    return found
+
+
+def _write(path: Path, kb: KnowledgeBase, expected: str) -> Path | None:
+    """Compile into a temporary file beside `path` (0600, locked while written) and rename it into place."""
+    import fcntl
+    import secrets
+
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # _tidy leaves a locked temporary file alone: it is being built
+        db = sqlite3.connect(tmp)
+        try:
+            compile_into(db, kb, expected)
+        finally:
+            db.close()
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return None
+    finally:
+        os.close(fd)
+    return path
+
+
+def _tidy(where: Path, keep: Path) -> None:
+    """Remove temporary files of builds that were killed, and all but the newest KEEP databases."""
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        for tmp in where.glob(".kb-*.tmp"):
+            try:
+                fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                tmp.unlink()
+            except OSError:
+                pass  # locked: a build in progress
+            finally:
+                os.close(fd)
+        built = sorted(
+            (p for p in where.glob("kb-*.sqlite") if p != keep and _trusted(p)),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in built[KEEP - 1 :]:
+            old.unlink()
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[None]:
+    """On a terminal, a build that takes over a second says what it is doing on stderr."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    import threading
+
+    def say() -> None:
+        sys.stderr.write("painref: compiling the knowledge base (once after each change)…")
+        sys.stderr.flush()
+        shown.set()
+
+    shown = threading.Event()
+    timer = threading.Timer(1.0, say)
+    timer.daemon = True
+    timer.start()
     try:
         yield
     finally:
-        gc.freeze()
-        if paused:
-            gc.enable()
+        timer.cancel()
+        if shown.is_set():
+            sys.stderr.write(" done\n")
 
 
-R = TypeVar("R")
-GLOSSARY, GUIDE, NOTES = "<glossary>", "<guide>", "<notes>"  # record keys that cannot be entry ids
-# From this many entries on, a rebuild is made for speed: the indexes are built meanwhile
-# in a forked process, and entries are cached as their place in their data files. Below
-# it, copies are cheap to write and a lookup reads them without importing a YAML parser.
-LARGE_ENTRIES = 2000
-# A cached entry stored as its place in a data file (see _stored) starts with this byte; a pickle never does.
-SPAN = b"S"
-
-
-def build(
-    layers: list[Layer], cache_to: list[Path] | None = None, meanwhile: Callable[[], object] | None = None
-) -> Store:
-    """Load, validate and index the knowledge base; with `cache_to`, also write its cache.
-
-    The cache holds a copy (pickle) of each record; for a large knowledge base
-    (LARGE_ENTRIES), each procedure and condition is held as its place in its data
-    file instead where the file allows (knowledge.entry_spans), so the rebuild
-    writes no copies, and with two CPUs the indexes are built meanwhile in another
-    process (painref.workers): the one that read the second halves of the large
-    files if there is one, else a forked one. It gets the names to index as
-    marshal bytes and hands the indexes back the same way; they are written to the
-    cache as they came. `meanwhile` is run before waiting for them (a caller's own
-    imports, say).
-    """
-    from painref import workers
-    from painref.knowledge import entry_spans, link, read_layers  # YAML and validation only on a cache miss
-
-    key = cache.key_for(cache_to) if cache_to is not None else None
-    with _collector_paused():
-        merged = read_layers(layers, {}, then=None if cache_to is None else _indexed)
-        worker = merged.worker
-        try:
-            if cache_to is None or key is None:
-                kb = link(merged)
-                return Store(kb, *_indexes(kb))
-            large = len(merged.procedures) + len(merged.conditions) >= LARGE_ENTRIES
-            child = None
-            if large and not merged.problems:
-                # The indexes need no links: built meanwhile from the merged entries' names.
-                rows = marshal.dumps([entry_rows(merged), term_rows(merged)])
-                child = worker if worker is not None and worker.send(rows) else workers.start(lambda: _indexed(rows))
-            built: list[tuple[Index, Index]] = []
-
-            def indexes() -> bytes | memoryview:
-                if meanwhile is not None:
-                    meanwhile()
-                sent = child.result() if child is not None else None
-                if sent is not None:
-                    return sent
-                built.append(_indexes(kb))
-                return marshal.dumps([index.state() for index in built[0]])
-
-            try:
-                kb = link(merged)
-                files, blobs = _stored(kb, entry_spans(merged.sources) if large else {}, cache.file_stats(key))
-                merged.sources.clear()  # the files' bytes: freed now, while the indexes are still being built
-                for name, extra in ((GLOSSARY, kb.terms), (GUIDE, kb.guide), (NOTES, kb.notes)):
-                    blobs.append((name, cache.pickled(dict(extra))))
-                header = {
-                    "procedure_ids": list(kb.procedures),
-                    "condition_ids": list(kb.conditions),
-                    "names": dict(kb.names),
-                    "origin": dict(kb.origin),
-                    "warnings": list(kb.warnings),
-                    "where": kb.where,
-                    "files": files,
-                }
-                sent = cache.write(cache_to, key, header, blobs, more=indexes)
-            finally:
-                if child is not None:
-                    child.close()  # lets it go if linking failed (nothing to do once its result was taken)
-        finally:
-            if worker is not None:
-                worker.close()
-        if built:
-            return Store(kb, *built[0])
-        entries, terms = marshal.loads(sent)
-        return Store(kb, Index.from_state(entries), Index.from_state(terms))
-
-
-def _indexed(rows: memoryview | bytes) -> bytes:
-    """The search indexes of marshalled (entry rows, term rows), marshalled (run in another process)."""
-    return marshal.dumps([Index(part).state() for part in marshal.loads(rows)])
-
-
-def _stored(
-    kb: KnowledgeBase, spans: dict[str, Span], stats: dict[str, tuple[int, int]]
-) -> tuple[list[tuple[str, int, int]], list[tuple[str, bytes]]]:
-    """How each procedure and condition is cached: (data files referred to, (id, blob) per entry).
-
-    An entry with a span is stored as SPAN + marshal((file number, offset, length))
-    and, for a procedure, its derived links (variants, treats); any other is pickled.
-    """
-    files: list[tuple[str, int, int]] = []  # path, size, mtime_ns as in the cache key
-    numbers: dict[str, int] = {}
-    blobs: list[tuple[str, bytes]] = []
-    entries: list[Procedure | Condition] = [*kb.procedures.values(), *kb.conditions.values()]
-    for entry in entries:
-        span = spans.get(entry.id)
-        stat = stats.get(os.path.normpath(span[0])) if span is not None else None
-        if span is None or stat is None:
-            blobs.append((entry.id, cache.pickled(entry)))
-            continue
-        file, offset, length = span
-        number = numbers.get(file)
-        if number is None:
-            number = numbers[file] = len(files)
-            files.append((file, *stat))
-        place: tuple[Any, ...] = (number, offset, length)
-        if isinstance(entry, Procedure):
-            place += (entry.variants, [(link.id, link.role) for link in entry.treats])
-        blobs.append((entry.id, SPAN + marshal.dumps(place)))
-    return files, blobs
-
-
-class _Reader:
-    """Turns a cached procedure or condition back into its record: unpickled, or read
-    again from its place in its data file and checked as the full load checks it.
-
-    A data file is used only while its size and modification time are those the
-    cache was built from. If a file changed, or an entry's text is not exactly that
-    entry without a problem, the whole knowledge base is loaded the slow way (once)
-    and the record taken from it: never a wrong record.
-    """
-
-    def __init__(self, files: list[tuple[str, int, int]], layers: list[Layer]) -> None:
-        self._files = files
-        self._layers = layers
-        self._handles: dict[int, IO[bytes] | None] = {}
-        self._whole: KnowledgeBase | None = None
-
-    def procedure(self, ident: str, blob: bytes) -> Procedure:
-        if not blob.startswith(SPAN):
-            return cast(Procedure, pickle.loads(blob))
-        number, offset, length, variants, treats = marshal.loads(blob[len(SPAN) :])
-        record = self._read(ident, number, offset, length, "procedures")
-        if not isinstance(record, Procedure):
-            return self._whole_record(self._full().procedures, ident)
-        record.variants = tuple(variants)
-        record.treats = tuple(Link(cond, role) for cond, role in treats)
-        return record
-
-    def condition(self, ident: str, blob: bytes) -> Condition:
-        if not blob.startswith(SPAN):
-            return cast(Condition, pickle.loads(blob))
-        number, offset, length = marshal.loads(blob[len(SPAN) :])
-        record = self._read(ident, number, offset, length, "conditions")
-        return record if isinstance(record, Condition) else self._whole_record(self._full().conditions, ident)
-
-    def _read(self, ident: str, number: int, offset: int, length: int, top_key: str) -> Procedure | Condition | None:
-        from painref.knowledge import entry_from_bytes
-
-        fh = self._handle(number)
-        if fh is None:
-            return None
-        fh.seek(offset)
-        return entry_from_bytes(fh.read(length), self._files[number][0], top_key, ident)
-
-    def _handle(self, number: int) -> IO[bytes] | None:
-        if number not in self._handles:
-            path, size, mtime = self._files[number]
-            fh: IO[bytes] | None
-            try:
-                fh = open(path, "rb")  # noqa: SIM115 (kept open while the store is used)
-            except OSError:
-                fh = None
-            if fh is not None:
-                st = os.fstat(fh.fileno())
-                if (st.st_size, st.st_mtime_ns) != (size, mtime):
-                    fh.close()
-                    fh = None
-            self._handles[number] = fh
-        return self._handles[number]
-
-    @staticmethod
-    def _whole_record(table: Mapping[str, R], ident: str) -> R:
-        found = table.get(ident)
-        if found is None:  # the files changed under a running command and the entry went
-            raise PainrefError(
-                f"the knowledge base changed while painref was reading it ({ident!r} is gone)",
-                hint="run the command again",
-            )
-        return found
-
-    def _full(self) -> KnowledgeBase:
-        if self._whole is None:
-            self._whole = build(self._layers).kb
-        return self._whole
-
-
-def _indexes(kb: Entries) -> tuple[Index, Index]:
-    return Index.for_entries(kb), Index.for_terms(kb)
-
-
-def open_store(data: str | os.PathLike[str] | None = None, meanwhile: Callable[[], object] | None = None) -> Store:
-    """The store for --data / $PAINREF_DATA, or the built-in knowledge base with its layers; cached.
-
-    `meanwhile`: see build.
-    """
-    layers = resolve_layers(data)
-    if not cache.enabled():
-        return build(layers)
-    dirs = [layer.path for layer in layers]
-    found = cache.read(dirs)
-    if found is None:
-        return build(layers, cache_to=dirs, meanwhile=meanwhile)
-    header, fh = found
-    extras: cache.Records[Any] = cache.records_of(fh, header, [GLOSSARY, GUIDE, NOTES])
-    reader = _Reader(header["files"], layers)
-    kb = KnowledgeBase(
-        procedures=cache.records_of(fh, header, header["procedure_ids"], reader.procedure),
-        conditions=cache.records_of(fh, header, header["condition_ids"], reader.condition),
-        terms=cache.Deferred(lambda: extras[GLOSSARY]),
-        guide=cache.Deferred(lambda: extras[GUIDE]),
-        where=header["where"],
-        names=header["names"],
-        origin=header["origin"],
-        warnings=header["warnings"],
-        notes=cache.Deferred(lambda: extras[NOTES]),
+def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> None:
+    """Write the knowledge base, its links, its name indexes and its full-text table into `db`."""
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.executescript(SCHEMA)
+    try:
+        db.execute(FULLTEXT)
+        fulltext = True
+    except sqlite3.OperationalError:  # this Python's SQLite was built without FTS5
+        fulltext = False
+    procedures = kb.procedures
+    rows: list[tuple[Any, ...]] = []
+    for proc in procedures.values():
+        depth, node, seen = 0, proc, {proc.id}
+        while node.parent and node.parent in procedures and node.parent not in seen:
+            depth += 1
+            seen.add(node.parent)
+            node = procedures[node.parent]
+        rows.append(("procedure", proc, proc.name, proc.aliases, depth, node.id))
+    rows += [("condition", c, c.name, c.aliases, 0, c.id) for c in kb.conditions.values()]
+    rows += [("term", t, t.term, t.aliases, 0, t.id) for t in kb.terms.values()]
+    rows += [("section", s, s.title, (), 0, s.id) for s in kb.guide.values()]
+    db.executemany(
+        "INSERT INTO entries(rowid, kind, id, name, aliases, layer, depth, family, body) VALUES (?,?,?,?,?,?,?,?,?)",
+        [
+            (n, kind, rec.id, name, json.dumps(aliases), kb.origin.get(rec.id, ""), depth, family, _dumps(rec))
+            for n, (kind, rec, name, aliases, depth, family) in enumerate(rows, 1)
+        ],
     )
-    entries, terms = header["more"]
-    return Store(kb, Index.from_state(entries), Index.from_state(terms))
+    db.executemany(
+        "INSERT INTO notes(entry, layer, text) VALUES (?,?,?)",
+        [(ident, note.layer, note.text) for ident, notes in kb.notes.items() for note in notes],
+    )
+    db.executemany("INSERT INTO links VALUES (?,?,?,?)", list(_links(kb)))
+    by_ix = {"entries": [], "terms": []}  # type: dict[str, list[tuple[int, str, tuple[str, ...]]]]
+    for n, (kind, rec, name, aliases, _depth, _family) in enumerate(rows, 1):
+        if kind in ("procedure", "condition"):
+            by_ix["entries"].append((n, name, aliases))
+        elif kind == "term":
+            by_ix["terms"].append((n, name, aliases))
+    for ix, named in by_ix.items():
+        _name_index(db, ix, named)
+    if fulltext:
+        db.executemany(
+            "INSERT INTO fulltext(entry, field, text) VALUES (?,?,?)",
+            [
+                (n, field, text.replace(MARK_ON, "").replace(MARK_OFF, ""))
+                for n, (kind, rec, *_rest) in enumerate(rows, 1)
+                if kind in ("procedure", "condition")
+                for field, text in searchable_fields(kb, rec)
+                if text
+            ],
+        )
+    meta = {
+        "format": str(FORMAT),
+        "version": __version__,
+        "fingerprint": expected,
+        "where": kb.where,
+        "warnings": json.dumps(kb.warnings),
+        "fulltext": "yes" if fulltext else "no",
+        "entries": str(len(by_ix["entries"])),
+        "terms": str(len(by_ix["terms"])),
+    }
+    db.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+    db.commit()
+
+
+def _dumps(record: Any) -> str:
+    return json.dumps(to_json(record), ensure_ascii=False, separators=(",", ":"))
+
+
+def _links(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str | None]]:
+    for proc in kb.procedures.values():
+        if proc.parent:
+            yield proc.id, "parent", proc.parent, None
+        for ref in proc.prerequisites:
+            yield proc.id, "prerequisite", ref, None
+        for ref in proc.next_steps:
+            yield proc.id, "next_step", ref, None
+    for cond in kb.conditions.values():
+        for link in cond.procedures:
+            yield cond.id, "treated_by", link.id, link.role
+
+
+def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tuple[str, ...]]]) -> None:
+    """Names and aliases, as painref.find.names reads them.
+
+    exact: every way a label may be typed in full (as written, without spaces,
+    plurals folded, function words dropped) -> its entries. vocab: each word of
+    a label -> the labels holding it. labels: a label's words, for scoring.
+    """
+    exact: dict[str, set[int]] = {}
+    postings: dict[str, list[int]] = {}
+    labels: list[tuple[int, str, int, str, str]] = []
+    n_label = int(db.execute("SELECT coalesce(max(n), 0) FROM labels").fetchone()[0])
+    for entry, name, aliases in named:
+        seen: set[str] = set()
+        for label in (name, *aliases):
+            norm = normalize(label)
+            if not norm or norm in seen:
+                continue
+            seen.add(norm)
+            n_label += 1
+            words = fold_plurals(norm)
+            # Function words in names ("arthritis of the knee") are not matched against.
+            tokens = [t for t in words if t not in STOPWORDS] or words
+            joined = " ".join(tokens)
+            for key in {norm, norm.replace(" ", ""), " ".join(words), joined}:
+                exact.setdefault(key, set()).add(entry)
+            labels.append((n_label, ix, entry, label, joined))
+            for token in set(tokens):
+                postings.setdefault(token, []).append(n_label)
+    label_entry = {n: entry for n, _ix, entry, _label, _joined in labels}
+    db.executemany("INSERT INTO labels VALUES (?,?,?,?,?)", labels)
+    db.executemany(
+        "INSERT INTO exact VALUES (?,?,?)", [(ix, key, json.dumps(sorted(found))) for key, found in exact.items()]
+    )
+    db.executemany(
+        "INSERT INTO vocab VALUES (?,?,?,?,?,?)",
+        [
+            (ix, token, len(token), json.dumps(ns), len(ns), len({label_entry[n] for n in ns}))
+            for token, ns in postings.items()
+        ],
+    )
+
+
+def searchable_fields(kb: KnowledgeBase, entry: Entry | Term | GuideSection) -> Iterator[tuple[str, str]]:
+    """Every text field of an entry that `painref search` looks in, by field name."""
+    if isinstance(entry, (Term, GuideSection)):
+        return
+    yield "name", entry.name
+    yield "aliases", "; ".join(entry.aliases)
+    if isinstance(entry, Procedure):
+        yield "purpose", entry.purpose
+        yield "category", entry.category.replace("-", " ")
+        yield "summary", entry.summary
+        yield "mechanism", f"{entry.agent}; {entry.target}"
+        yield "imaging", f"{', '.join(entry.modalities)}: {entry.imaging_note}"
+        yield "anesthesia", entry.anesthesia
+        yield "setting", entry.setting
+        yield "procedure_time", entry.procedure_time
+        yield "onset", entry.onset
+        yield "relief", entry.relief_text
+        yield "recovery", entry.recovery
+        yield "bleeding_risk", f"{entry.bleeding_risk}: {entry.bleeding_note}"
+        yield "conditions", "; ".join(kb.name_of(link.id) for link in entry.treats)
+        for item in entry.risks:
+            yield "risks", item
+        for item in entry.questions:
+            yield "questions", item
+    else:
+        yield "region", entry.region.replace("-", " ")
+        yield "summary", entry.summary
+        yield "icd10", "; ".join(f"{c.code} {c.description}" for c in entry.icd10)
+        for item in entry.symptoms:
+            yield "symptoms", item
+        for item in entry.conservative_care:
+            yield "conservative_care", item
+        for item in entry.questions:
+            yield "questions", item

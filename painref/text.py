@@ -6,8 +6,10 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-# C0/C1 control characters (ESC included) other than tab and newline.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NON_WORD_ANY = re.compile(r"[\W_]+")  # any script's letters and digits are kept
+# C0/C1 control characters (ESC included) other than tab and newline, and the
+# bidirectional overrides and isolates that reorder what a terminal shows.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(value: str) -> str:
@@ -18,17 +20,45 @@ def clean(value: str) -> str:
 def normalize(text: str) -> str:
     """Lowercase, strip accents, turn every run of punctuation into one space.
 
-    "SI-joint", "si joint" and "Sí  Joint!" all become "si joint".
+    "SI-joint", "si joint" and "Sí  Joint!" all become "si joint"; letters of
+    other scripts are kept ("Межпозвоночная грыжа" stays two words).
     """
-    if text.isascii():  # most names: nothing to fold but case (a third faster)
+    if text.isascii():  # most names: nothing to fold but case
         return _NON_WORD.sub(" ", text.lower()).strip()
     folded = unicodedata.normalize("NFKD", text.casefold())
-    ascii_only = folded.encode("ascii", "ignore").decode("ascii")
-    return _NON_WORD.sub(" ", ascii_only).strip()
+    bare = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _NON_WORD_ANY.sub(" ", bare).strip()
 
 
 def squash(text: str) -> str:
     """The normalised text without spaces: "radio frequency" == "radiofrequency"."""
     if text.isascii():
-        return _NON_WORD.sub("", text.lower())  # the same, in one step
+        return _NON_WORD.sub("", text.lower())
     return normalize(text).replace(" ", "")
+
+
+# Function words carry no meaning for lookup.
+FUNCTION_WORDS = """a about after am an and any are as at be been before being by can could did do does doing due
+    during for from get got had has have having how i if in into is it its me my of on or our should
+    so than that the their them then there these they this those to too vs versus was we were what
+    when where which while who why will with would you your"""
+# Words that say what the user wants to know, not what about: "how long does rfa last",
+# "is kyphoplasty safe", "questions about epidural injections".
+INTENT_WORDS = """define definition explain help helps know last lasting lasts long mean means need question
+    questions safe tell work works"""
+STOPWORDS = frozenset(FUNCTION_WORDS.split()) | frozenset(INTENT_WORDS.split())
+
+
+def words_of(text: str) -> list[str]:
+    """Normalised words, plurals folded ("injections" -> "injection", "discs" -> "disc")."""
+    return fold_plurals(normalize(text))
+
+
+def fold_plurals(normalized: str) -> list[str]:
+    return [singular(w) if w[-1] == "s" and w not in STOPWORDS else w for w in normalized.split()]
+
+
+def singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "ous")):
+        return word[:-1]
+    return word

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from painref.quiz import Question
+from painref.study.quiz import Question
 
 DECK_ID = 1_759_204_113  # fixed: re-imports land in the same deck
 MODEL_ID = 1_759_204_114

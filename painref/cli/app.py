@@ -1,27 +1,25 @@
-"""The Typer app: parse arguments, call painref.commands, turn failures into exit codes.
+"""The Typer app: every command's arguments, defined once.
 
-Help, completion and every less common invocation come through here; main.py
-sends the most common ones straight to painref.commands without importing
-Typer at all.
+Each command parses its arguments here and hands them to painref.cli.commands;
+what comes back is printed by painref.cli.output, which also picks the exit code.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from painref import __version__, commands
-from painref.errors import PainrefError
+from painref import __version__
+from painref.cli import commands
+from painref.cli.output import run, run_with_store
 
 DISCLAIMER = "Educational reference for trainees, not medical advice."
 EXIT_CODES = "Exit codes: 0 found, 1 nothing found, 2 usage or data error."
 
-app = typer.Typer(
+APP_SETTINGS: dict[str, Any] = dict(
     name="painref",
     help=(
         "A terminal reference on interventional pain management: conditions, procedures, imaging, "
@@ -36,8 +34,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+app = typer.Typer(**APP_SETTINGS)
+
 DataOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--data",
         envvar="PAINREF_DATA",
@@ -50,7 +50,7 @@ Words = Annotated[
     list[str],
     typer.Argument(
         help="A name, alias or abbreviation; several words are joined.",
-        autocompletion=commands.complete_entries,
+        autocompletion=lambda incomplete: commands.complete_entries(incomplete),
     ),
 ]
 
@@ -60,26 +60,9 @@ class ListKind(StrEnum):
     conditions = "conditions"
 
 
-F = TypeVar("F", bound=Callable[..., int])
-
-
-def command(name: str | None = None) -> Callable[[F], F]:
-    """Register a command: its return value is the exit code; expected failures print one line."""
-
-    def register(fn: F) -> F:
-        @functools.wraps(fn)
-        def run(*args: Any, **kwargs: Any) -> None:
-            try:
-                code = fn(*args, **kwargs)
-            except PainrefError as exc:
-                code = commands.report(exc)
-            if code:
-                raise typer.Exit(code)
-
-        app.command(name)(run)
-        return fn
-
-    return register
+def _exit(code: int) -> None:
+    if code:
+        raise typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -97,8 +80,8 @@ def _root(
     pass
 
 
-@command()
-def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
+@app.command()
+def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
     """Find a condition or procedure and show its card.
 
     The best match is shown in full; other close matches follow. With no
@@ -106,29 +89,29 @@ def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
 
     Examples: painref lookup sciatica · painref lookup knee rfa · painref lookup "slipped disc" --json
     """
-    return commands.lookup(query, json, data)
+    _exit(run_with_store(lambda store: commands.lookup(store, query), data, json))
 
 
-@command()
-def show(name: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
+@app.command()
+def show(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
     """Show the full card of one condition or procedure.
 
     Examples: painref show kyphoplasty · painref show "medial branch block" --json
     """
-    return commands.show(name, json, data)
+    _exit(run_with_store(lambda store: commands.show(store, name), data, json))
 
 
-@command()
+@app.command()
 def compare(
     names: Annotated[
         list[str],
         typer.Argument(
-            help="Two or more procedures; quote names of several words.", autocompletion=commands.complete_entries
+            help="Two or more procedures; quote names of several words.", autocompletion=lambda incomplete: commands.complete_entries(incomplete)
         ),
     ],
     json: JsonOpt = False,
     data: DataOpt = None,
-) -> int:
+) -> None:
     """Compare procedures side by side: attributes as rows, procedures as columns.
 
     A general word means the family's general entry: 'rfa' is Radiofrequency
@@ -136,14 +119,14 @@ def compare(
 
     Examples: painref compare rfa epidural · painref compare kyphoplasty vertebroplasty --json
     """
-    return commands.compare(names, json, data)
+    _exit(run_with_store(lambda store: commands.compare(store, names), data, json))
 
 
 def _opt(help_text: str) -> Any:
     return typer.Option(help=help_text, show_default=False)
 
 
-@command("list")
+@app.command("list")
 def list_entries(
     kind: Annotated[ListKind, typer.Argument(help="procedures or conditions.")],
     category: Annotated[str | None, _opt("Procedures of this category, e.g. nerve-block.")] = None,
@@ -162,45 +145,52 @@ def list_entries(
     region: Annotated[str | None, _opt("Conditions of this region, e.g. low-back, knee.")] = None,
     json: JsonOpt = False,
     data: DataOpt = None,
-) -> int:
+) -> None:
     """List procedures or conditions; filters combine.
 
     Examples: painref list procedures --imaging ultrasound · painref list procedures --purpose diagnostic ·
     painref list procedures --treats "knee osteoarthritis" --sort relief · painref list procedures --min-relief 6m ·
     painref list conditions --region neck --json
     """
-    return commands.list_entries(
-        kind.value, category, region, json, data, imaging, purpose, bleeding_risk, treats, min_relief, sort
-    )
+    filters = {
+        "category": category,
+        "imaging": imaging,
+        "purpose": purpose,
+        "bleeding_risk": bleeding_risk,
+        "treats": treats,
+        "min_relief": min_relief,
+        "region": region,
+    }
+    _exit(run_with_store(lambda store: commands.list_entries(store, kind.value, filters, sort), data, json))
 
 
-@command()
+@app.command()
 def search(
     text: Annotated[list[str], typer.Argument(help="Words to find inside the cards.")],
     limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many results.")] = 20,
     json: JsonOpt = False,
     data: DataOpt = None,
-) -> int:
+) -> None:
     """Find entries by what their cards say: imaging, risks, symptoms, questions ...
 
     Each result shows the field that matched and a snippet with the match highlighted.
 
     Examples: painref search ultrasound · painref search "relief for several hours" · painref search knee --json
     """
-    return commands.search(text, json, data, limit)
+    _exit(run_with_store(lambda store: commands.search(store, text, limit), data, json))
 
 
-@command()
-def questions(name: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
+@app.command()
+def questions(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
     """Questions to ask about a procedure or condition, plus the general ones.
 
     Examples: painref questions rfa · painref questions sciatica --json
     """
-    return commands.questions(name, json, data)
+    _exit(run_with_store(lambda store: commands.questions(store, name), data, json))
 
 
-@command()
-def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
+@app.command()
+def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
     """The care sequence around an entry, from conservative care to what comes next.
 
     Conservative care first, the diagnostic block, the treatment, and what
@@ -208,35 +198,35 @@ def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None) -> int:
 
     Examples: painref pathway "medial branch block" · painref pathway sciatica --json
     """
-    return commands.pathway(name, json, data)
+    _exit(run_with_store(lambda store: commands.pathway(store, name), data, json))
 
 
-@command()
+@app.command()
 def define(
     term: Annotated[
         list[str],
-        typer.Argument(help="A term used on the cards, e.g. fluoroscopy.", autocompletion=commands.complete_terms),
+        typer.Argument(help="A term used on the cards, e.g. fluoroscopy.", autocompletion=lambda incomplete: commands.complete_entries(incomplete, terms=True)),
     ],
     json: JsonOpt = False,
     data: DataOpt = None,
-) -> int:
+) -> None:
     """Define a term from the glossary.
 
     Examples: painref define fluoroscopy · painref define "medial branch" --json
     """
-    return commands.define(term, json, data)
+    _exit(run_with_store(lambda store: commands.define(store, term), data, json))
 
 
-@command()
-def guide(json: JsonOpt = False, data: DataOpt = None) -> int:
+@app.command()
+def guide(json: JsonOpt = False, data: DataOpt = None) -> None:
     """The documents' general guidance: candidacy, what to expect, care team, questions.
 
     Examples: painref guide · painref guide --json
     """
-    return commands.guide(json, data)
+    _exit(run_with_store(commands.guide, data, json))
 
 
-@command()
+@app.command()
 def quiz(
     count: Annotated[int, typer.Option(min=1, max=500, help="How many questions.")] = 10,
     topic: Annotated[
@@ -246,7 +236,7 @@ def quiz(
     stats: Annotated[bool, typer.Option("--stats", help="Show what is due, learned and weak.")] = False,
     json: JsonOpt = False,
     data: DataOpt = None,
-) -> int:
+) -> None:
     """Study: multiple-choice questions from the cards, scheduled with FSRS spaced repetition.
 
     Cards that are due come first, then new ones. On a terminal it asks interactively; otherwise
@@ -256,9 +246,9 @@ def quiz(
     Examples: painref quiz · painref quiz --topic knee --count 5 · painref quiz --stats ·
     echo b | painref quiz --count 1 --seed 1
     """
-    from painref import study
+    from painref.cli import studying
 
-    return study.quiz(count, topic, seed, stats, json, data)
+    _exit(studying.quiz(count, topic, seed, stats, json, data))
 
 
 class ExportKind(StrEnum):
@@ -266,12 +256,12 @@ class ExportKind(StrEnum):
     markdown = "markdown"
 
 
-@command()
+@app.command()
 def export(
     kind: Annotated[ExportKind, typer.Argument(help="anki or markdown.")],
     target: Annotated[str, typer.Argument(help="FILE.apkg for anki; a directory, or - for stdout, for markdown.")],
     data: DataOpt = None,
-) -> int:
+) -> None:
     """Export the knowledge base for study: an Anki deck, or Markdown pages.
 
     The Anki deck has one note per quiz fact, tagged by category or region; its
@@ -280,13 +270,13 @@ def export(
 
     Examples: painref export anki painref.apkg · painref export markdown notes/ · painref export markdown -
     """
-    from painref import study
+    from painref.cli import studying
 
-    return study.export(kind.value, target, data)
+    _exit(run_with_store(lambda store: studying.export(store, kind.value, target), data))
 
 
-@command()
-def paths(json: JsonOpt = False, data: DataOpt = None) -> int:
+@app.command()
+def paths(json: JsonOpt = False, data: DataOpt = None) -> None:
     """The knowledge-base layers in order: built-in, $PAINREF_PATH, then yours.
 
     For each: whether it exists and how many entries it adds or overrides.
@@ -295,7 +285,7 @@ def paths(json: JsonOpt = False, data: DataOpt = None) -> int:
 
     Examples: painref paths · PAINREF_PATH=/srv/clinic-kb painref paths --json
     """
-    return commands.paths(json, data)
+    _exit(run(lambda: commands.paths(data), json))
 
 
 class NewKind(StrEnum):
@@ -303,11 +293,11 @@ class NewKind(StrEnum):
     condition = "condition"
 
 
-@command()
+@app.command()
 def new(
     kind: Annotated[NewKind, typer.Argument(help="procedure or condition.")],
     ident: Annotated[str, typer.Argument(metavar="ID", help="The new entry's id, e.g. my-clinic-block.")],
-) -> int:
+) -> None:
     """Add a commented template for a new entry to your own layer, ready to edit.
 
     Prints the file's path. Uncomment the template, fill in every field, then
@@ -315,17 +305,17 @@ def new(
 
     Examples: painref new procedure my-clinic-block · painref new condition my-condition
     """
-    return commands.new(kind.value, ident)
+    _exit(run(lambda: commands.new(kind.value, ident)))
 
 
-@command()
+@app.command()
 def validate(
     directory: Annotated[
         Path | None, typer.Argument(help="Knowledge-base directory (default: --data, $PAINREF_DATA or built-in).")
     ] = None,
     json: JsonOpt = False,
     data: DataOpt = None,
-) -> int:
+) -> None:
     """Check a knowledge base and report every problem with file and line.
 
     With DIR, that directory alone; otherwise every layer in force. Exit 0
@@ -333,4 +323,23 @@ def validate(
 
     Examples: painref validate ./my-data · painref validate --json
     """
-    return commands.validate(directory, json, data)
+    _exit(run(lambda: commands.validate(directory, data), json))
+
+
+def command_app(argv: list[str]) -> typer.Typer | None:
+    """The app with only the command argv names, or None to use the whole app.
+
+    Typer builds every registered command's parser on each run; for `painref
+    lookup ...` only lookup's is needed. The same registered command, the same
+    callback and the same settings: the one parser, just less of it.
+    """
+    if not argv:
+        return None
+    for info in app.registered_commands:
+        name = info.name or (info.callback.__name__ if info.callback else None)
+        if name == argv[0]:
+            single = typer.Typer(**APP_SETTINGS)
+            single.registered_commands = [info]
+            single.registered_callback = app.registered_callback
+            return single
+    return None

@@ -16,10 +16,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from painref.fulltext import Found
-from painref.model import MODALITIES, Condition, Entry, KnowledgeBase, Procedure, Source, Term
-from painref.pathway import Step
-from painref.search import Hit
+from painref.find.fulltext import Found
+from painref.kb.model import MODALITIES, Condition, Entry, KnowledgeBase, Procedure, Source, Term
+from painref.kb.pathway import Step
+from painref.find.names import Hit
 from painref.text import clean
 
 LABEL = "bold cyan"

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from painref.model import MODALITIES, PURPOSES, Condition, KnowledgeBase, Procedure, Source
+from painref.kb.model import MODALITIES, PURPOSES, Condition, KnowledgeBase, Procedure, Source
 
 OPTIONS = 4
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from painref.model import Condition, Entry, KnowledgeBase, Procedure
+from painref.kb.model import Condition, Entry, KnowledgeBase, Procedure
 
 DISCLAIMER = "_From painref: an educational reference, not medical advice._"
 

@@ -9,7 +9,6 @@ with a warning, and a fresh one started.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ FILE = "progress.json"
 
 
 def home_dir() -> Path:
-    from painref.paths import user_dir
+    from painref.dirs import user_dir
 
     return user_dir()
 
@@ -134,7 +133,3 @@ def load(path: Path | None = None) -> Progress:
         return Progress(path, cards)
     except Exception:
         return Progress(path, warning=_set_aside(path, "corrupt", "is corrupt"))
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"painref: warning: {message}\n")

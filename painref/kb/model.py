@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
-from typing import Any, Literal, TypeVar
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Kind = Literal["procedure", "condition"]
 
@@ -45,24 +44,6 @@ REGIONS = (
 GUIDE_SECTIONS = ("candidacy", "expectations", "care-team", "questions")
 
 
-R = TypeVar("R")
-
-
-def record(cls: type[R]) -> type[R]:
-    """Pickle a record as its class and field values.
-
-    The cache pickles every entry on a rebuild; the generic protocol for slotted
-    dataclasses looks the fields up again for each object and takes twice as long.
-    """
-    values: Callable[[Any], tuple[Any, ...]] = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
-
-    def __reduce__(self: R) -> tuple[type[R], tuple[Any, ...]]:
-        return cls, values(self)
-
-    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
-    return cls
-
-
 def _duration(weeks: float) -> str:
     if weeks < 0.15:
         return "hours"
@@ -77,7 +58,6 @@ def _duration(weeks: float) -> str:
     return f"{round(weeks / 52):g} yr"
 
 
-@record
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Source:
     """A seed document (``seed`` set) or a full citation (``title`` etc. set)."""
@@ -106,7 +86,6 @@ class Source:
         return out
 
 
-@record
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Link:
     """A condition-procedure link with the procedure's role for that condition."""
@@ -115,14 +94,12 @@ class Link:
     role: str
 
 
-@record
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IcdCode:
     code: str
     description: str
 
 
-@record
 @dataclass(slots=True, repr=False, eq=False)
 class Procedure:
     id: str
@@ -176,7 +153,6 @@ class Procedure:
         return self.relief_weeks[1] if self.relief_weeks else None
 
 
-@record
 @dataclass(slots=True, repr=False, eq=False)
 class Condition:
     id: str
@@ -193,7 +169,6 @@ class Condition:
     kind: Kind = "condition"
 
 
-@record
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Term:
     id: str
@@ -203,7 +178,6 @@ class Term:
     sources: tuple[Source, ...]
 
 
-@record
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class GuideSection:
     id: str
@@ -212,7 +186,6 @@ class GuideSection:
     sources: tuple[Source, ...]
 
 
-@record
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Note:
     """A layer's own note on an entry (a clinic's protocol, a trainee's mnemonic)."""
@@ -263,3 +236,61 @@ class KnowledgeBase:
 
     def name_of(self, entry_id: str) -> str:
         return self.names.get(entry_id, entry_id)
+
+
+# ---------------------------------------------------------------- as JSON (the compiled store's rows)
+
+
+def to_json(record: Procedure | Condition | Term | GuideSection) -> dict[str, Any]:
+    """A record as plain JSON values; from_json turns it back."""
+    return asdict(record)
+
+
+def _sources(items: list[dict[str, Any]]) -> tuple[Source, ...]:
+    return tuple(Source(**item) for item in items)
+
+
+def _links(items: list[dict[str, Any]]) -> tuple[Link, ...]:
+    return tuple(Link(item["id"], item["role"]) for item in items)
+
+
+def procedure_from(d: dict[str, Any]) -> Procedure:
+    weeks = d["relief_weeks"]
+    return Procedure(
+        **{
+            **d,
+            "aliases": tuple(d["aliases"]),
+            "modalities": tuple(d["modalities"]),
+            "relief_weeks": None if weeks is None else (weeks[0], weeks[1]),
+            "risks": tuple(d["risks"]),
+            "prerequisites": tuple(d["prerequisites"]),
+            "next_steps": tuple(d["next_steps"]),
+            "questions": tuple(d["questions"]),
+            "sources": _sources(d["sources"]),
+            "variants": tuple(d["variants"]),
+            "treats": _links(d["treats"]),
+        }
+    )
+
+
+def condition_from(d: dict[str, Any]) -> Condition:
+    return Condition(
+        **{
+            **d,
+            "aliases": tuple(d["aliases"]),
+            "symptoms": tuple(d["symptoms"]),
+            "icd10": tuple(IcdCode(i["code"], i["description"]) for i in d["icd10"]),
+            "conservative_care": tuple(d["conservative_care"]),
+            "procedures": _links(d["procedures"]),
+            "questions": tuple(d["questions"]),
+            "sources": _sources(d["sources"]),
+        }
+    )
+
+
+def term_from(d: dict[str, Any]) -> Term:
+    return Term(d["id"], d["term"], tuple(d["aliases"]), d["definition"], _sources(d["sources"]))
+
+
+def section_from(d: dict[str, Any]) -> GuideSection:
+    return GuideSection(d["id"], d["title"], tuple(d["items"]), _sources(d["sources"]))

@@ -48,13 +48,12 @@ Thresholds, and why (measured on tests/data/search_eval.yaml):
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Mapping
+import json
+import sqlite3
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from painref.model import Condition, Procedure, Term
-from painref.text import normalize
+from painref.text import STOPWORDS, normalize, words_of
 
 CONFIDENT = 80.0
 SUGGEST = 45.0
@@ -69,33 +68,7 @@ MAX_QUERY_CHARS = 200
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5
 
-# Function words carry no meaning for lookup.
-FUNCTION_WORDS = """a about after am an and any are as at be been before being by can could did do does doing due
-    during for from get got had has have having how i if in into is it its me my of on or our should
-    so than that the their them then there these they this those to too vs versus was we were what
-    when where which while who why will with would you your"""
-# Words that say what the user wants to know, not what about: "how long does rfa last",
-# "is kyphoplasty safe", "questions about epidural injections".
-INTENT_WORDS = """define definition explain help helps know last lasting lasts long mean means need question
-    questions safe tell work works"""
-STOPWORDS = frozenset(FUNCTION_WORDS.split()) | frozenset(INTENT_WORDS.split())
-
 EntryKind = Literal["procedure", "condition", "term"]
-
-
-def words_of(text: str) -> list[str]:
-    """Normalised words, plurals folded ("injections" -> "injection", "discs" -> "disc")."""
-    return _words(normalize(text))
-
-
-def _words(normalized: str) -> list[str]:
-    return [_singular(w) if w[-1] == "s" and w not in STOPWORDS else w for w in normalized.split()]
-
-
-def _singular(word: str) -> str:
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "ous")):
-        return word[:-1]
-    return word
 
 
 def max_edits(word: str) -> int:
@@ -126,172 +99,103 @@ class Result:
         return self.matches[0] if self.matches else None
 
 
-class Entries(Protocol):
-    """What the index is built from: a KnowledgeBase, or entries merged but not yet linked."""
-
-    @property
-    def procedures(self) -> Mapping[str, Procedure]: ...
-
-    @property
-    def conditions(self) -> Mapping[str, Condition]: ...
-
-    @property
-    def terms(self) -> Mapping[str, Term]: ...
-
-
-Row = tuple[EntryKind, str, str, tuple[str, ...], int, str]  # kind, id, name, aliases, depth, family
+EntryRow = tuple[EntryKind, str, str, tuple[str, ...], int, str]  # kind, id, name, aliases, depth, family
 
 
 class Index:
-    """Names and aliases of a set of entries, prepared for resolving queries.
+    """The name index of the compiled store (painref.store): names and aliases of
+    the procedures and conditions (ix "entries") or of the glossary ("terms").
 
-    Everything is held in plain lists, tuples and dicts (see state()), so the
-    cache can store it with marshal, which loads several times faster than
-    pickle.
+    Reads only what a query needs: the rows of the words it contains, the labels
+    holding them, and the entries those labels name.
     """
 
-    __slots__ = (
-        "entries",
-        "exact_keys",
-        "exact_values",
-        "generic",
-        "name_entry",
-        "name_text",
-        "name_tokens",
-        "post_flat",
-        "post_start",
-        "vocab",
-    )
-
-    def __init__(self, entries: list[Row]) -> None:
-        # entries: (kind, id, display name, aliases, family depth (0 for a general entry), family root id)
-        self.entries = entries
-        self.name_entry: list[int] = []  # per name or alias: index into entries
-        self.name_text: list[str] = []
-        self.name_tokens: list[str] = []  # space-joined: split only for the names scored
-        # Built once per cold build for every name and alias (40 000 at 15 000 entries),
-        # so the loop keeps to local names and makes a set only for a key shared by entries.
-        exact: dict[str, int | set[int]] = {}
-        postings: dict[str, list[int]] = {}
-        name_entry, name_text, name_tokens = self.name_entry.append, self.name_text.append, self.name_tokens.append
-        stopwords = STOPWORDS
-        for e_index, (_kind, _id, name, aliases, _depth, _family) in enumerate(entries):
-            seen: set[str] = set()
-            for label in (name, *aliases):
-                norm = normalize(label)
-                if not norm or norm in seen:
-                    continue
-                seen.add(norm)
-                n_index = len(self.name_text)
-                words = _words(norm)
-                folded = " ".join(words)
-                # Function words in names ("arthritis of the knee") are not matched against.
-                tokens = [t for t in words if t not in stopwords] or words
-                joined = " ".join(tokens)
-                for key in {norm, norm.replace(" ", ""), folded, joined}:
-                    found = exact.setdefault(key, e_index)  # one lookup for a new key, the common case
-                    if found != e_index:
-                        if isinstance(found, set):
-                            found.add(e_index)
-                        else:
-                            exact[key] = {found, e_index}
-                name_entry(e_index)
-                name_text(label)
-                name_tokens(joined)
-                for token in set(tokens):
-                    listed = postings.get(token)
-                    if listed is None:
-                        postings[token] = [n_index]
-                    else:
-                        listed.append(n_index)
-        # Sorted keys with flat values load far faster than dicts of lists or sets.
-        self.exact_keys = sorted(exact)
-        values = map(exact.__getitem__, self.exact_keys)
-        self.exact_values = [v if isinstance(v, int) else tuple(sorted(v)) for v in values]
-        self.vocab = sorted(postings)
-        self.post_start = [0]
-        self.post_flat: list[int] = []
-        for token in self.vocab:
-            self.post_flat.extend(postings[token])
-            self.post_start.append(len(self.post_flat))
-        limit = max(3, GENERIC_SHARE * max(1, len(entries)))
-        self.generic: frozenset[str] = (
-            frozenset(
-                t
-                for t, ids in postings.items()
-                if len(ids) > limit and len({self.name_entry[i] for i in ids}) > limit  # names bound entries
-            )
-            | STOPWORDS
-        )
+    def __init__(self, db: sqlite3.Connection, ix: Literal["entries", "terms"]) -> None:
+        self.db = db
+        self.ix = ix
+        count = int(db.execute("SELECT value FROM meta WHERE key = ?", (ix,)).fetchone()[0])
+        limit = max(3, GENERIC_SHARE * max(1, count))
+        rows = db.execute(
+            "SELECT token FROM vocab WHERE ix = ? AND n_labels > ? AND n_entries > ?", (ix, limit, limit)
+        ).fetchall()
+        self.generic: frozenset[str] = frozenset(row[0] for row in rows) | STOPWORDS
+        self._entries: dict[int, EntryRow] = {}
+        self._vocab: dict[str, list[int] | None] = {}
 
     def exact(self, key: str) -> tuple[int, ...]:
-        i = bisect.bisect_left(self.exact_keys, key)
-        if i < len(self.exact_keys) and self.exact_keys[i] == key:
-            value = self.exact_values[i]
-            return (value,) if isinstance(value, int) else value
-        return ()
+        row = self.db.execute("SELECT entries FROM exact WHERE ix = ? AND key = ?", (self.ix, key)).fetchone()
+        return tuple(json.loads(row[0])) if row else ()
 
     def postings(self, token: str) -> list[int]:
-        i = bisect.bisect_left(self.vocab, token)
-        if i < len(self.vocab) and self.vocab[i] == token:
-            return self.post_flat[self.post_start[i] : self.post_start[i + 1]]
-        return []
+        if token not in self._vocab:
+            row = self.db.execute("SELECT labels FROM vocab WHERE ix = ? AND token = ?", (self.ix, token)).fetchone()
+            self._vocab[token] = json.loads(row[0]) if row else None
+        return self._vocab[token] or []
 
     def known(self, token: str) -> bool:
-        i = bisect.bisect_left(self.vocab, token)
-        return i < len(self.vocab) and self.vocab[i] == token
+        return bool(self.postings(token))
 
-    def state(self) -> tuple[object, ...]:
-        """The index as builtin values only (for marshal)."""
-        return (
-            self.entries,
-            self.name_entry,
-            self.name_text,
-            self.name_tokens,
-            self.exact_keys,
-            self.exact_values,
-            self.vocab,
-            self.post_start,
-            self.post_flat,
-            self.generic,
-        )
+    def entry(self, e_index: int) -> EntryRow:
+        return self.entries([e_index])[e_index]
 
-    @classmethod
-    def from_state(cls, state: tuple[Any, ...]) -> Index:
-        index = cls.__new__(cls)
-        (
-            index.entries,
-            index.name_entry,
-            index.name_text,
-            index.name_tokens,
-            index.exact_keys,
-            index.exact_values,
-            index.vocab,
-            index.post_start,
-            index.post_flat,
-            index.generic,
-        ) = state
-        return index
+    def entries(self, e_indexes: Any) -> dict[int, EntryRow]:
+        """Entry rows by their number, read once each."""
+        missing = [e for e in set(e_indexes) if e not in self._entries]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            rows = self.db.execute(
+                "SELECT rowid, kind, id, name, aliases, depth, family FROM entries "
+                f"WHERE rowid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            for rowid, kind, ident, name, aliases, depth, family in rows:
+                self._entries[rowid] = (kind, ident, name, tuple(json.loads(aliases)), depth, family)
+        return {e: self._entries[e] for e in e_indexes}
 
-    # ------------------------------------------------------------ building
+    def all_entries(self) -> list[EntryRow]:
+        """Every entry of this index (for completion)."""
+        kinds = ("procedure", "condition") if self.ix == "entries" else ("term", "term")
+        rows = self.db.execute(
+            "SELECT rowid FROM entries WHERE kind IN (?, ?) ORDER BY rowid", kinds
+        ).fetchall()
+        found = self.entries([row[0] for row in rows])
+        return [found[row[0]] for row in rows]
 
-    @classmethod
-    def for_entries(cls, kb: Entries) -> Index:
-        """The index of procedures and conditions (of a knowledge base, linked or not yet)."""
-        return cls(entry_rows(kb))
+    def _labels(self, ns: set[int]) -> dict[int, tuple[int, str, str]]:
+        """label number -> (entry, label, its words joined by spaces)."""
+        out: dict[int, tuple[int, str, str]] = {}
+        listed = list(ns)
+        for start in range(0, len(listed), 500):
+            chunk = listed[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT n, entry, label, tokens FROM labels WHERE n IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            for n, entry, label, tokens in rows:
+                out[n] = (entry, label, tokens)
+        return out
 
-    @classmethod
-    def for_terms(cls, kb: Entries) -> Index:
-        return cls(term_rows(kb))
+    def _prefixed(self, word: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT token FROM vocab WHERE ix = ? AND token >= ? AND token < ? ORDER BY token LIMIT 50",
+            (self.ix, word, word + "\U0010ffff"),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def _near(self, word: str, edits: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT token FROM vocab WHERE ix = ? AND size BETWEEN ? AND ?",
+            (self.ix, len(word) - edits, len(word) + edits),
+        ).fetchall()
+        return [row[0] for row in rows]
 
     # ------------------------------------------------------------ querying
 
     def _family(self, e_index: int) -> str:
         """Entries of one family (a general entry and its variants) count once in a tie."""
-        return self.entries[e_index][5]
+        return self.entry(e_index)[5]
 
     def _hit(self, e_index: int, score: float, matched: str) -> Hit:
-        kind, ident, name, aliases, _depth, _family = self.entries[e_index]
+        kind, ident, name, aliases, _depth, _family = self.entry(e_index)
         return Hit(kind, ident, name, aliases, round(max(0.0, min(100.0, score)), 1), matched)
 
     def _word_matches(self, word: str, fuzzy: bool) -> dict[str, int]:
@@ -300,8 +204,7 @@ class Index:
         if self.known(word):
             found[word] = 0
         if len(word) >= 5:
-            start = bisect.bisect_left(self.vocab, word)
-            for candidate in self.vocab[start : start + 50]:
+            for candidate in self._prefixed(word):
                 if not candidate.startswith(word):
                     break
                 if 2 * len(word) >= len(candidate):
@@ -312,7 +215,7 @@ class Index:
             from rapidfuzz.distance import OSA
 
             for candidate, distance, _ in process.extract(
-                word, self.vocab, scorer=OSA.distance, score_cutoff=edits, limit=None
+                word, self._near(word, edits), scorer=OSA.distance, score_cutoff=edits, limit=None
             ):
                 if abs(len(candidate) - len(word)) <= edits and max_edits(candidate) >= distance:
                     found[candidate] = min(found.get(candidate, 99), int(distance))
@@ -326,7 +229,7 @@ class Index:
         scores: dict[int, tuple[float, str]] = {}
         for key in (norm, norm.replace(" ", "")):
             for e_index in self.exact(key):
-                scores[e_index] = (100.0, self.entries[e_index][2])
+                scores[e_index] = (100.0, self.entry(e_index)[2])
         words = words_of(norm)
         # Single letters ("c-spine", "L4-L5") carry no meaning on their own.
         content = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
@@ -335,13 +238,11 @@ class Index:
         # The words as typed, and without function words ("what is sciatica"), may be a name.
         for key in {" ".join(words), " ".join(content), "".join(content)}:
             for e_index in self.exact(key):
-                scores[e_index] = (100.0, self.entries[e_index][2])
+                scores[e_index] = (100.0, self.entry(e_index)[2])
         # An exact hit needs no fuzzy scoring; close variants are still ranked beside it.
         self._score_tokens(content, scores, fuzzy=not scores)
-        ranked = sorted(
-            scores.items(),
-            key=lambda item: (-item[1][0], self.entries[item[0]][4], self.entries[item[0]][2].lower()),
-        )
+        rows = self.entries(scores)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1][0], rows[item[0]][4], rows[item[0]][2].lower()))
         # Three or more unrelated entries (nearly) tied at the top: the query is ambiguous
         # ("spine"), and picking one of them would be a confident guess. They become suggestions.
         top = ranked[0][1][0] if ranked else 0.0
@@ -386,8 +287,10 @@ class Index:
         for found in informative or (*matches, *glued):
             for token in found:
                 candidates.update(self.postings(token))
+        labels = self._labels(candidates)
         for n_index in candidates:
-            name_tokens = set(self.name_tokens[n_index].split(" "))
+            entry, label, tokens = labels[n_index]
+            name_tokens = set(tokens.split(" "))
             used: set[str] = set()
             covered = 0.0
             edits = 0
@@ -419,30 +322,9 @@ class Index:
             if not significant and len(words) == 1:
                 score = min(score, GENERIC_CAP)
             score = min(score, cap)
-            e_index = self.name_entry[n_index]
-            previous = scores.get(e_index)
+            previous = scores.get(entry)
             if previous is None or score > previous[0]:
-                scores[e_index] = (score, self.name_text[n_index])
-
-
-def entry_rows(kb: Entries) -> list[Row]:
-    """What the index of procedures and conditions is built from (plain values: they can be marshalled)."""
-    procedures = kb.procedures
-    rows: list[Row] = []
-    for proc in procedures.values():
-        depth, node, seen = 0, proc, {proc.id}
-        while node.parent and node.parent in procedures and node.parent not in seen:
-            depth += 1
-            seen.add(node.parent)
-            node = procedures[node.parent]
-        rows.append(("procedure", proc.id, proc.name, proc.aliases, depth, node.id))
-    for cond in kb.conditions.values():
-        rows.append(("condition", cond.id, cond.name, cond.aliases, 0, cond.id))
-    return rows
-
-
-def term_rows(kb: Entries) -> list[Row]:
-    return [("term", t.id, t.term, t.aliases, 0, t.id) for t in kb.terms.values()]
+                scores[entry] = (score, label)
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:

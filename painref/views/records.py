@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from painref.model import Condition, Entry, GuideSection, KnowledgeBase, Procedure, Term
-from painref.search import Hit, Result
+from painref.kb.model import Condition, Entry, GuideSection, KnowledgeBase, Procedure, Term
+from painref.find.names import Hit, Result
 
 
 def _ref(kb: KnowledgeBase, entry_id: str) -> dict[str, str]:
@@ -109,12 +110,18 @@ def list_record(entry: Entry) -> dict[str, Any]:
     return out
 
 
+# Characters a terminal acts on or reorders, escaped even in JSON's readable (non-ASCII) form.
+_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    """JSON with non-ASCII letters kept readable; NaN and infinity refused (they are not JSON)."""
+    text = json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def pathway_record(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
-    from painref.pathway import build as build_pathway
+    from painref.kb.pathway import build as build_pathway
 
     return {
         "entry": {"kind": entry.kind, "id": entry.id, "name": entry.name},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from painref.model import Condition, Entry, KnowledgeBase, Procedure
+from painref.kb.model import Condition, Entry, KnowledgeBase, Procedure
 
 
 @dataclass(slots=True, repr=False, eq=False)

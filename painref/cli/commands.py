@@ -1,0 +1,458 @@
+"""What each command does: arguments and the store in, a Reply out (see output.py).
+
+No printing here, and no argument parsing: the Typer app (app.py) parses,
+output.py prints. Rich and the views are imported only inside the functions
+that show a terminal view, so `--json` never loads them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from painref.cli.output import Reply
+from painref.errors import NotFound, PainrefError
+from painref.text import normalize
+
+if TYPE_CHECKING:
+    from painref.find.names import Hit, Index
+    from painref.kb.model import Entry, Procedure
+    from painref.store import Store
+
+LIST_HINT = "try 'painref list procedures' or 'painref list conditions'"
+CONFIDENT = 80.0  # the matcher's own threshold (painref.find.names.CONFIDENT), repeated to keep it unimported
+
+
+def _query(words: list[str]) -> str:
+    return " ".join(words).strip()
+
+
+def shown(query: str, limit: int = 60) -> str:
+    """A query quoted for a message, shortened when long."""
+    return repr(query if len(query) <= limit else query[:limit] + "…")
+
+
+def _no_match(query: str, hits: list[Hit]) -> str:
+    """Why nothing was picked: nothing close enough, or several entries equally close."""
+    if len(hits) > 1 and hits[0].score >= CONFIDENT:
+        return f"{shown(query)} matches several entries equally; add a word to say which"
+    return f"no confident match for {shown(query)}"
+
+
+def _names_hint(hits: list[Hit]) -> str | None:
+    if not hits:
+        return None
+    return "did you mean: " + ", ".join(h.name for h in hits[:5]) + "?"
+
+
+def require_words(query: str) -> None:
+    if not normalize(query):
+        raise PainrefError(
+            "the query has no letters or digits" if query.strip() else "empty query",
+            hint="give a name, alias or abbreviation, e.g. painref lookup sciatica",
+        )
+
+
+def entries_index(store: Store) -> Index:
+    from painref.find.names import Index
+
+    return Index(store.db, "entries")
+
+
+def resolve(store: Store, words: list[str]) -> Entry:
+    """The single entry a query names (an exact id first), or NotFound with suggestions."""
+    query = _query(words)
+    require_words(query)
+    exact = store.kb.entry(query)
+    if exact is not None:
+        return exact
+    result = entries_index(store).search(query)
+    if result.best is None:
+        raise NotFound(
+            _no_match(query, result.suggestions),
+            suggestions=[h.name for h in result.suggestions],
+            hint=_names_hint(result.suggestions) or LIST_HINT,
+        )
+    entry = store.kb.entry(result.best.id)
+    assert entry is not None
+    return entry
+
+
+def resolve_procedure(store: Store, arg: str) -> Procedure:
+    from painref.kb.model import Procedure
+
+    entry = resolve(store, [arg])
+    if not isinstance(entry, Procedure):
+        procs = [store.kb.name_of(link.id) for link in entry.procedures][:5]
+        raise PainrefError(
+            f"{shown(arg)} is a condition ({entry.name}), not a procedure; compare takes procedures",
+            hint="procedures for it: " + ", ".join(procs) if procs else None,
+        )
+    return entry
+
+
+# ---------------------------------------------------------------- finding and showing
+
+
+def lookup(store: Store, words: list[str]) -> Reply:
+    from painref.views.records import lookup_record
+
+    query = _query(words)
+    require_words(query)
+    result = entries_index(store).search(query)
+    kb = store.kb
+    if result.best is None:
+        missing = NotFound(_no_match(result.query, result.suggestions), hint=_names_hint(result.suggestions) or LIST_HINT)
+        return Reply(lookup_record(result), code=1, missing=missing)
+    entry = kb.entry(result.best.id)
+    assert entry is not None
+    others = result.matches[1:] + result.suggestions[: max(0, 3 - len(result.matches[1:]))]
+
+    def view() -> Any:
+        from rich.console import Group
+
+        from painref.views import terminal
+
+        parts: list[Any] = [terminal.entry_card(kb, entry)]
+        if others:
+            parts.append(terminal.hits_table(others, "Other close matches"))
+        return Group(*parts)
+
+    return Reply(lookup_record(result), view)
+
+
+def show(store: Store, words: list[str]) -> Reply:
+    from painref.views.records import entry_record
+
+    entry = resolve(store, words)
+
+    def view() -> Any:
+        from painref.views.terminal import entry_card
+
+        return entry_card(store.kb, entry)
+
+    return Reply(entry_record(store.kb, entry), view)
+
+
+def compare(store: Store, names: list[str]) -> Reply:
+    from painref.views.records import procedure_record
+
+    if len(names) < 2:
+        raise PainrefError("compare needs at least two procedures", hint="e.g. painref compare rfa epidural")
+    procs = [resolve_procedure(store, arg) for arg in names]
+    if len({p.id for p in procs}) < len(procs):
+        raise PainrefError(
+            "the same procedure was named twice: " + ", ".join(p.name for p in procs),
+            hint="compare takes different procedures, e.g. painref compare rfa epidural",
+        )
+
+    def view() -> Any:
+        from painref.views.terminal import compare_table
+
+        return compare_table(store.kb, procs)
+
+    return Reply({"procedures": [procedure_record(store.kb, p) for p in procs]}, view)
+
+
+def family_order(procs: dict[str, Procedure]) -> list[Procedure]:
+    """Procedures alphabetically, each family's variants right under their general entry."""
+    out: list[Procedure] = []
+
+    def visit(proc: Procedure) -> None:
+        out.append(proc)
+        for child in sorted((procs[v] for v in proc.variants if v in procs), key=lambda p: p.name.lower()):
+            visit(child)
+
+    for proc in sorted((p for p in procs.values() if not p.parent or p.parent not in procs), key=lambda p: p.name.lower()):
+        visit(proc)
+    return out
+
+
+def parse_weeks(text: str) -> float:
+    """'6m', '12w', '1y', '3d', '6 months' -> weeks, coded as in data/SCHEMA.md (a month is 4.3 weeks)."""
+    match = re.fullmatch(
+        r"\s*(\d{1,4}(?:\.\d{1,3})?)\s*(d|days?|w|wks?|weeks?|m|mo|months?|y|yrs?|years?)\s*", text.lower()
+    )
+    if not match:
+        raise PainrefError(f"cannot read the duration {text!r}", hint="use a number and a unit: 3d, 12w, 6m, 1y")
+    number, unit = float(match.group(1)), match.group(2)[0]
+    return number * {"d": 1 / 7, "w": 1.0, "m": 4.3, "y": 52.0}[unit]
+
+
+def _choice(option: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value is not None and value not in allowed:
+        raise PainrefError(f"unknown {option} {value!r}", hint=f"{option} takes one of: " + ", ".join(allowed))
+    return value
+
+
+def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: str) -> Reply:
+    from painref.kb.model import BLEEDING_RISKS, CATEGORIES, MODALITIES, PURPOSES, REGIONS, Condition
+    from painref.views.records import list_record
+
+    _choice("--sort", sort, ("name", "relief"))
+    region = filters.pop("region", None)
+    entries: list[Any]
+    if kind == "procedures":
+        if region:
+            raise PainrefError("--region filters conditions", hint="procedures take --category, --imaging, --treats ...")
+        category, imaging = filters.get("category"), filters.get("imaging")
+        purpose, bleeding = filters.get("purpose"), filters.get("bleeding_risk")
+        treats, min_relief = filters.get("treats"), filters.get("min_relief")
+        _choice("--category", category, CATEGORIES)
+        _choice("--imaging", imaging, MODALITIES)
+        _choice("--purpose", purpose, PURPOSES)
+        _choice("--bleeding-risk", bleeding, BLEEDING_RISKS)
+        weeks = parse_weeks(min_relief) if min_relief is not None else None
+        treated: set[str] | None = None
+        if treats is not None:
+            condition = resolve(store, [treats])
+            if not isinstance(condition, Condition):
+                raise PainrefError(f"--treats takes a condition; {treats!r} is {condition.name}, a procedure")
+            treated = {link.id for link in condition.procedures}
+        every = {p.id: p for p in store.kb.procedures.values()}
+        procs = [
+            p
+            for p in family_order(every)
+            if (category is None or p.category == category)
+            and (imaging is None or imaging in p.modalities)
+            # "diagnostic" includes procedures that are both diagnostic and therapeutic.
+            and (purpose is None or p.purpose in (purpose, "both"))
+            and (bleeding is None or p.bleeding_risk == bleeding)
+            and (treated is None or p.id in treated)
+            and (weeks is None or (p.relief_min is not None and p.relief_min >= weeks - 1e-9))
+        ]
+        if sort == "relief":
+            procs.sort(key=lambda p: (p.relief_min is None, -(p.relief_min or 0), -(p.relief_max or 1e9)))
+        entries = procs
+    else:
+        used = [name for name, value in filters.items() if value is not None]
+        if used:
+            raise PainrefError(f"--{used[0].replace('_', '-')} filters procedures", hint="conditions take --region")
+        if sort == "relief":
+            raise PainrefError("--sort relief orders procedures", hint="conditions are listed by name")
+        _choice("--region", region, REGIONS)
+        entries = sorted(
+            (c for c in store.kb.conditions.values() if not region or c.region == region),
+            key=lambda c: c.name.lower(),
+        )
+
+    def view() -> Any:
+        from painref.views.terminal import list_table
+
+        noun = kind if len(entries) != 1 else kind[:-1]
+        title = f"{len(entries)} {noun}" if entries else f"no {kind} match these filters"
+        return list_table(entries, title, kind == "procedures", families=sort == "name")
+
+    return Reply([list_record(e) for e in entries], view, code=0 if entries else 1)
+
+
+def search(store: Store, words: list[str], limit: int) -> Reply:
+    from painref.find import fulltext
+    from painref.views.records import search_record
+
+    query = _query(words)
+    if not normalize(query):
+        raise PainrefError("nothing to search for", hint="give a word or two, e.g. painref search ultrasound")
+    every = fulltext.search(store, query, limit=None)
+    found = every[:limit]
+    missing = None
+    if not found:
+        missing = NotFound(f"no entry mentions {shown(query)}", hint="search looks inside cards; lookup finds names")
+
+    def view() -> Any:
+        from painref.views import terminal
+
+        return terminal.search_table(found, terminal.search_title(len(found), len(every), query))
+
+    return Reply(search_record(query, found), view, code=0 if found else 1, missing=missing)
+
+
+def questions(store: Store, words: list[str]) -> Reply:
+    entry = resolve(store, words)
+    general = store.kb.guide.get("questions")
+    record = {
+        "entry": {"kind": entry.kind, "id": entry.id, "name": entry.name},
+        "questions": list(entry.questions),
+        "general": list(general.items) if general else [],
+    }
+
+    def view() -> Any:
+        from painref.views.terminal import questions_view
+
+        return questions_view(store.kb, entry)
+
+    return Reply(record, view)
+
+
+def pathway(store: Store, words: list[str]) -> Reply:
+    from painref.kb.pathway import build
+    from painref.views.records import pathway_record
+
+    entry = resolve(store, words)
+    steps = build(store.kb, entry)
+
+    def view() -> Any:
+        from painref.views.terminal import pathway_tree
+
+        return pathway_tree(steps, entry.name)
+
+    return Reply(pathway_record(store.kb, entry), view)
+
+
+def define(store: Store, words: list[str]) -> Reply:
+    from painref.find.names import Index
+    from painref.views.records import term_record
+
+    query = _query(words)
+    require_words(query)
+    found = store.kb.terms.get(query)
+    if found is None:
+        result = Index(store.db, "terms").search(query)
+        if result.best is None:
+            entry = entries_index(store).search(query).best
+            hint = (
+                f"{shown(query)} is a {entry.kind}: painref show {entry.id}"
+                if entry
+                else _names_hint(result.suggestions) or "the glossary covers terms used on the cards"
+            )
+            raise NotFound(f"no glossary term matches {shown(result.query)}", hint=hint)
+        found = store.kb.terms[result.best.id]
+    term = found
+
+    def view() -> Any:
+        from painref.views.terminal import term_card
+
+        return term_card(term)
+
+    return Reply(term_record(term), view)
+
+
+def guide(store: Store) -> Reply:
+    from painref.views.records import section_record
+
+    if not store.kb.guide:
+        raise NotFound("this knowledge base has no guide.yaml")
+
+    def view() -> Any:
+        from painref.views.terminal import guide_view
+
+        return guide_view(store.kb)
+
+    return Reply({"sections": [section_record(s) for s in store.kb.guide.values()]}, view)
+
+
+# ---------------------------------------------------------------- the knowledge base itself
+
+
+def validate(directory: Path | None, data: str | None) -> Reply:
+    """Check one directory (DIR), or every layer in force (--data, or built-in + PAINREF_PATH + user)."""
+    from painref import kb as knowledge
+    from painref.dirs import existing_directory
+    from painref.errors import DataError
+    from painref.kb.layers import Layer, resolve_layers
+
+    hint = "validate DIR checks a knowledge-base directory"
+    layers = [Layer("data", existing_directory(directory, hint), required=True)] if directory else resolve_layers(data)
+    where = ", ".join(str(layer.path) for layer in layers if layer.required or layer.path.is_dir())
+    try:
+        loaded = knowledge.load(layers)
+        problems: list[str] = list(loaded.warnings)
+    except DataError as exc:
+        problems = [str(p) for p in exc.problems]
+    record = {"directory": where, "ok": not problems, "problems": problems}
+    if problems:
+        return Reply(record, code=2, notes=[*problems, f"{len(problems)} problem(s) in {where}"])
+    text = (
+        f"ok: {where}: {len(loaded.procedures)} procedures, {len(loaded.conditions)} conditions, "
+        f"{len(loaded.terms)} glossary terms, {len(loaded.guide)} guide sections, "
+        f"{sum(len(n) for n in loaded.notes.values())} notes\n"
+    )
+    return Reply(record, text=text)
+
+
+def paths(data: str | None) -> Reply:
+    """The layers in order: whether each exists, and what it adds or overrides."""
+    from painref.kb.layers import read_file, resolve_layers
+    from painref.kb.schema import FILES
+
+    seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for layer in resolve_layers(data):
+        row: dict[str, Any] = {
+            "layer": layer.name,
+            "path": str(layer.path),
+            "exists": layer.path.is_dir(),
+            "files": [],
+            "added": 0,
+            "overridden": 0,
+            "notes": 0,
+            "problems": 0,
+        }
+        for name, key in FILES.items() if row["exists"] else ():
+            path = layer.path / name
+            if not path.exists():
+                continue
+            row["files"].append(name)
+            read = read_file(layer, key, path)
+            row["problems"] += len(read.problems)
+            if key == "notes":
+                row["notes"] += len(read.records)
+            elif key in ("procedures", "conditions"):
+                for record in read.records:
+                    row["overridden" if record.id in seen else "added"] += 1
+                    seen.add(record.id)
+        rows.append(row)
+
+    def view() -> Any:
+        from painref.views.terminal import paths_table
+
+        return paths_table(rows)
+
+    return Reply({"layers": rows}, view)
+
+
+def new(kind: str, ident: str) -> Reply:
+    """Append a commented template for a new entry to the user's layer."""
+    from painref.atomic import write_atomic
+    from painref.dirs import user_dir
+    from painref.kb.schema import is_slug
+    from painref.kb.templates import TEMPLATES
+
+    if not is_slug(ident):
+        raise PainrefError(f"{shown(ident)} is not an id", hint="ids are lowercase words joined by hyphens: my-block")
+    path = user_dir() / f"{kind}s.yaml"
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PainrefError(f"cannot read {path}: {exc}", hint="fix or move the file, then try again") from None
+        if re.search(rf"^\s*#?\s*-?\s*id:\s*{re.escape(ident)}\s*$", text, re.MULTILINE):
+            raise PainrefError(f"{path} already has an entry or template with id {ident!r}", hint="edit it there")
+    else:
+        text = f"# Your own {kind}s for painref (the user layer). Schema: data/SCHEMA.md in painref's source.\n"
+        text += f"{kind}s:\n"
+    try:
+        write_atomic(path, [(text.rstrip("\n") + "\n" + TEMPLATES[kind].format(id=ident)).encode("utf-8")])
+    except OSError as exc:
+        raise PainrefError(f"cannot write {path}: {exc.strerror or exc}", hint="check the directory's permissions") from None
+    note = f"added a template for {ident!r}; edit it, then run 'painref validate'"
+    return Reply({"path": str(path), "id": ident}, text=f"{path}\n", notes=[note])
+
+
+def complete_entries(incomplete: str, terms: bool = False) -> list[tuple[str, str]]:
+    """Shell completion: entry ids whose id, name or alias starts with what was typed."""
+    from painref.cli.output import open_store
+    from painref.find.names import Index
+
+    try:
+        store = open_store(None)
+    except PainrefError:
+        return []
+    typed = normalize(incomplete)
+    out: list[tuple[str, str]] = []
+    for _kind, ident, name, aliases, *_rest in Index(store.db, "terms" if terms else "entries").all_entries():
+        if ident.startswith(incomplete) or any(normalize(label).startswith(typed) for label in (name, *aliases)):
+            out.append((ident, name))
+    return sorted(out)[:100]
+

@@ -1,0 +1,175 @@
+"""The study commands as the terminal sees them: the quiz's questions and answers, and exports.
+
+The quiz is the one conversation painref has, so it prints as it goes (through
+the same console and error lines as every other command); progress is saved
+after every answer.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from painref.cli import commands
+from painref.cli.output import Reply, console, deliver, open_store, report, say, warn
+from painref.errors import NotFound, PainrefError
+
+if TYPE_CHECKING:
+    from painref.store import Store
+    from painref.study.progress import Progress
+    from painref.study.quiz import Question
+
+MAX_ANSWER = 200  # characters read from one answer line
+
+
+def _resolve_id(store: Store) -> Callable[[str], str | None]:
+    def resolve_id(text: str) -> str | None:
+        try:
+            return commands.resolve(store, [text]).id
+        except PainrefError:
+            return None
+
+    return resolve_id
+
+
+def quiz(
+    count: int, topic: str | None, seed: int | None, stats: bool, json: bool, data: str | None, now: datetime | None = None
+) -> int:
+    from painref.study import progress as progress_mod
+    from painref.study import session
+
+    try:
+        store = open_store(data)
+        progress = progress_mod.load()
+        if progress.warning:
+            warn(progress.warning)
+        now = now or datetime.now(UTC)
+        if stats:
+            record = session.stats_record(session.questions_on(store.kb, topic, 0, _resolve_id(store)), progress, now)
+
+            def view() -> Any:
+                from painref.views.terminal import stats_view
+
+                return stats_view(record)
+
+            return deliver(Reply(record, view), json)
+        seed = seed if seed is not None else random.SystemRandom().randrange(1 << 30)
+        chosen = session.select(session.questions_on(store.kb, topic, seed, _resolve_id(store)), progress, count, seed, now)
+        if json:
+            return deliver(Reply({"seed": seed, "questions": [session.question_record(q) for q in chosen]}), json)
+    except PainrefError as exc:
+        return report(exc)
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    return _ask_all(chosen, progress, _ask_terminal if interactive else _ask_line, now)
+
+
+def _ask_terminal(prompt_text: str) -> str | None:
+    try:
+        return input(f"{prompt_text}: ")[:MAX_ANSWER]
+    except EOFError:
+        return None
+
+
+def _ask_line(_prompt: str) -> str | None:
+    if sys.stdin is None:
+        return None
+    try:
+        line = sys.stdin.readline(MAX_ANSWER)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if line and not line.endswith("\n"):
+        while True:  # the rest of an over-long line is not an answer
+            rest = sys.stdin.readline(MAX_ANSWER)
+            if not rest or rest.endswith("\n"):
+                break
+    return None if line == "" else line
+
+
+def _ask_all(chosen: list[Question], progress: Progress, ask: Callable[[str], str | None], now: datetime) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    from painref.study.session import LETTERS, parse_answer
+    from painref.views.terminal import plain
+
+    out = console()
+    right = answered = 0
+    keeping = progress.writable
+    try:
+        for number, q in enumerate(chosen, 1):
+            out.print(Text.assemble(plain(f"\n{number}/{len(chosen)}  ", "dim"), plain(q.prompt, "bold")))
+            options = Table.grid(padding=(0, 1))
+            options.add_column(no_wrap=True)
+            options.add_column(ratio=1)
+            letters = LETTERS[: len(q.options)]
+            for letter, option in zip(letters, q.options, strict=False):
+                options.add_row(plain(f"  {letter})"), plain(option))
+            out.print(options)
+            choice = None
+            while choice is None:
+                reply = ask(f"Your answer (a-{letters[-1]}, q to stop)")
+                if reply is None or reply.strip().lower() == "q":
+                    return _finish(out, right, answered, progress)
+                choice = parse_answer(reply)
+                if choice is None or choice >= len(q.options):
+                    choice = None
+                    out.print(plain(f"  {reply.strip()[:40]!r} is not one of the letters shown; try again", "yellow"))
+            correct = choice == q.answer
+            answered += 1
+            right += correct
+            progress.record(q.id, correct, now)
+            if keeping:
+                try:
+                    progress.save()  # after every answer: a crash loses at most the one being given
+                except OSError as exc:
+                    keeping = False
+                    warn(f"cannot save progress to {progress.path}: {exc.strerror or exc}; progress is not kept")
+            verdict = plain("  ✓ correct" if correct else f"  ✗ the answer is {LETTERS[q.answer]}) {q.correct}")
+            verdict.stylize("green" if correct else "red")
+            out.print(verdict)
+            out.print(plain(f"  {q.explanation}", "dim"))
+            out.print(plain("  source: " + "; ".join(s.label() for s in q.sources[:2]), "dim"))
+    except KeyboardInterrupt:
+        _finish(out, right, answered, progress)
+        return 130
+    return _finish(out, right, answered, progress)
+
+
+def _finish(out: Any, right: int, answered: int, progress: Progress) -> int:
+    from painref.views.terminal import plain
+
+    out.print(plain(f"\n{right} of {answered} correct. Progress: {progress.path}", "bold"))
+    return 0
+
+
+def export(store: Store, kind: str, target: str) -> Reply:
+    if kind == "anki":
+        from painref.study.anki import write_package
+        from painref.study.quiz import all_questions
+
+        path = Path(target)
+        if target == "-" or path.suffix != ".apkg":
+            raise PainrefError("anki export needs a file name ending in .apkg", hint="painref export anki deck.apkg")
+        count = write_package(all_questions(store.kb, seed=0), path)
+        return Reply({"path": str(path), "notes": count}, notes=[f"wrote {count} notes to {path}"])
+    from painref.views.markdown import pages
+
+    if target == "-":
+        return Reply(text="".join(text + "\n---\n\n" for _name, text in pages(store.kb)))
+    root = Path(target)
+    if root.exists() and not root.is_dir():
+        raise PainrefError(f"not a directory: {root}", hint="painref export markdown DIR, or - for stdout")
+    written = 0
+    for name, text in pages(store.kb):
+        page = root / name
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(text, encoding="utf-8")
+        written += 1
+    return Reply({"path": str(root), "pages": written}, notes=[f"wrote {written} pages to {root}"])
+
+
+__all__ = ["NotFound", "export", "quiz", "say"]

@@ -1,0 +1,70 @@
+"""Where painref's directories are: the built-in data, the user's own layer, the cache.
+
+Follows the XDG base-directory rules on Linux without importing platformdirs
+(a relative XDG_* value is ignored, as the spec says); platformdirs elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from painref.errors import PainrefError
+
+
+def builtin_data_dir() -> Path:
+    """The knowledge base shipped with painref.
+
+    In a wheel it sits inside the package (painref/data); in a source checkout
+    it is the repository's data/ directory.
+    """
+    here = Path(__file__).resolve().parent
+    packaged = here / "data"
+    return packaged if (packaged / "procedures.yaml").is_file() else here.parent / "data"
+
+
+def _home() -> Path:
+    try:
+        return Path.home()
+    except (KeyError, RuntimeError):
+        raise PainrefError(
+            "cannot find your home directory", hint="set HOME, or PAINREF_HOME and PAINREF_CACHE_DIR"
+        ) from None
+
+
+def _xdg(variable: str, default: str) -> Path:
+    value = os.environ.get(variable, "")
+    return Path(value) if os.path.isabs(value) else _home() / default
+
+
+def user_dir() -> Path:
+    """The user's painref directory: $PAINREF_HOME, else the platform's user data directory."""
+    override = os.environ.get("PAINREF_HOME")
+    if override:
+        return Path(override).expanduser()
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_DATA_HOME", ".local/share") / "painref"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("painref", appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Where the compiled knowledge base lives: $PAINREF_CACHE_DIR, else the user cache directory."""
+    override = os.environ.get("PAINREF_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_CACHE_HOME", ".cache") / "painref"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("painref", appauthor=False))
+
+
+def existing_directory(chosen: str | os.PathLike[str], hint: str) -> Path:
+    path = Path(chosen).expanduser()
+    if not path.is_dir():
+        what = "not a directory" if path.exists() else "data directory not found"
+        raise PainrefError(f"{what}: {path}", hint=hint)
+    return path
