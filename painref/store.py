@@ -23,7 +23,6 @@ whatever the umask. The database holds data only: nothing in it is code.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -262,7 +261,10 @@ def open_store(layers: list[Layer]) -> Store:
     where = _private_dir()
     if where is None:
         return _build(layers, expected, None)
-    path = where / f"kb-{hashlib.sha256(expected.encode()).hexdigest()[:24]}.sqlite"
+    import zlib
+
+    # The name only spreads states over files; the full fingerprint inside is what is checked.
+    path = where / f"kb-{zlib.crc32(expected.encode()):08x}-{len(expected)}.sqlite"
     return _open(path, expected) or _build(layers, expected, path)
 
 
@@ -274,22 +276,18 @@ def _build(layers: list[Layer], expected: str, path: Path | None) -> Store:
 
     with _progress():
         kb = knowledge.load(layers)
-        if path is None:
-            db = sqlite3.connect(":memory:")
-            compile_into(db, kb, expected)
-            return Store(db, None)
-        tmp = _write(path, kb, expected)
-        if tmp is None:  # the directory is full or read-only: keep it in memory this time
-            db = sqlite3.connect(":memory:")
-            compile_into(db, kb, expected)
-            return Store(db, None)
+        if path is None or _write(path, kb, expected) is None:
+            return memory_store(kb, expected)  # no usable cache directory, or it is full: this time only
     _tidy(path.parent, keep=path)
-    found = _open(path, expected)
-    if found is None:  # replaced meanwhile by something not to be trusted
-        db = sqlite3.connect(":memory:")
-        compile_into(db, kb, expected)
-        return Store(db, None)
-    return found
+    # None if replaced meanwhile by something not to be trusted
+    return _open(path, expected) or memory_store(kb, expected)
+
+
+def memory_store(kb: KnowledgeBase, expected: str = "") -> Store:
+    """The knowledge base compiled into a database held in memory."""
+    db = sqlite3.connect(":memory:")
+    compile_into(db, kb, expected)
+    return Store(db, None)
 
 
 def _write(path: Path, kb: KnowledgeBase, expected: str) -> Path | None:

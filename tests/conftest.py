@@ -25,3 +25,11 @@ def kb_dir(tmp_path: Path) -> Path:
     target = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, target)
     return target
+
+
+def index_of(kb: object) -> object:
+    """The name index of a knowledge base, compiled into a store held in memory."""
+    from painref.find.names import Index
+    from painref.store import memory_store
+
+    return Index(memory_store(kb).db, "entries")  # type: ignore[arg-type]

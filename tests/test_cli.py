@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from painref.cli import app
+from painref.cli.app import app
 from tests.conftest import FIXTURE_KB
 
 runner = CliRunner(env={"COLUMNS": "140"})

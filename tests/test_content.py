@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from painref.knowledge import load_uncached
-from painref.model import KnowledgeBase
-from painref.paths import builtin_data_dir
-from painref.search import Index
+from tests.conftest import index_of
+
+from painref.kb import load_directory as load_uncached
+from painref.kb.model import KnowledgeBase
+from painref.dirs import builtin_data_dir
+from painref.find.names import Index
 
 SEEDS = {"000_7f3623f05c56e85c", "001_e91aa19b8059c247", "002_fc61ea7414d851aa", "003_0f73fea668c8ff44"}
 SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -129,7 +131,7 @@ def test_size(kb: KnowledgeBase) -> None:
 
 @pytest.mark.parametrize(("query", "expected"), sorted(CONCEPTS.items()))
 def test_every_concept_is_found_under_its_own_name(kb: KnowledgeBase, query: str, expected: str) -> None:
-    index = Index.for_entries(kb)
+    index = index_of(kb)
     best = index.search(query).best
     assert best is not None and best.id == expected, (query, best)
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from painref.store import memory_store
 from typer.testing import CliRunner
 
-from painref import fulltext
-from painref.cli import app
-from painref.commands import parse_weeks
+from painref.find import fulltext
+from painref.cli.app import app
+from painref.cli.commands import parse_weeks
 from painref.errors import PainrefError
-from painref.knowledge import load_uncached
-from painref.model import KnowledgeBase
-from painref.paths import builtin_data_dir
+from painref.kb import load_directory as load_uncached
+from painref.kb.model import KnowledgeBase
+from painref.dirs import builtin_data_dir
 
 runner = CliRunner(env={"COLUMNS": "140"})
 
@@ -30,7 +32,7 @@ def cli_json(*args: str) -> object:
 
 
 def test_ultrasound_finds_ultrasound_guided_procedures(kb: KnowledgeBase) -> None:
-    found = fulltext.search(kb, "ultrasound", limit=100)
+    found = fulltext.search(memory_store(kb), "ultrasound", limit=100)
     ids = {f.entry.id for f in found}
     assert "ultrasound-guided-hip-joint-injection" in ids
     guided = {p.id for p in kb.procedures.values() if "ultrasound" in p.modalities}
@@ -42,7 +44,7 @@ def test_ultrasound_finds_ultrasound_guided_procedures(kb: KnowledgeBase) -> Non
 
 
 def test_a_phrase_ranks_where_it_appears_together(kb: KnowledgeBase) -> None:
-    found = fulltext.search(kb, "several hours")
+    found = fulltext.search(memory_store(kb), "several hours")
     assert found[0].entry.id == "medial-branch-block"
     assert found[0].field in {"relief", "summary", "onset"}
 
@@ -58,7 +60,7 @@ def test_search_json_contract() -> None:
 
 def test_search_human_and_nothing_found() -> None:
     result = runner.invoke(app, ["search", "fluoroscopy"])
-    total = len(fulltext.search(load_uncached(builtin_data_dir()), "fluoroscopy", limit=None))
+    total = len(fulltext.search(memory_store(load_uncached(builtin_data_dir())), "fluoroscopy", limit=None))
     assert total > 20
     assert result.exit_code == 0 and f"{total} entries mention (best 20 shown) 'fluoroscopy'" in result.stdout
     result = runner.invoke(app, ["search", "[bold]x[/]"])

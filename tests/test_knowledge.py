@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from painref import knowledge, workers
 from painref.errors import DataError, PainrefError
-from painref.knowledge import load_uncached
+from painref.kb import load_directory as load_uncached
 from painref.paths import resolve_data_dir
 from tests.conftest import FIXTURE_KB
 

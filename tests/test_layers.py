@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from painref.cli import app
-from painref.commands import complete_entries, complete_terms
+from painref.cli.app import app
+from painref.cli.commands import complete_entries, complete_terms
 
 runner = CliRunner(env={"COLUMNS": "140"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from painref.cli import app
+from painref.cli.app import app
 from painref.main import _fast_args, run
 from tests.conftest import FIXTURE_KB
 

@@ -8,19 +8,23 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from painref.store import memory_store
+
+from tests.conftest import index_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from painref import fulltext
+from painref.find import fulltext
 from painref.errors import DataError
-from painref.knowledge import load_uncached
-from painref.model import KnowledgeBase
-from painref.paths import builtin_data_dir
-from painref.search import CONFIDENT, Index
+from painref.kb import load_directory as load_uncached
+from painref.kb.model import KnowledgeBase
+from painref.dirs import builtin_data_dir
+from painref.find.names import CONFIDENT, Index
 from tests.conftest import FIXTURE_KB
 
 KB = load_uncached(builtin_data_dir())
-INDEX = Index.for_entries(KB)
+INDEX = index_of(KB)
 # A guard against hangs, not a speed test: speed is measured by bench/run.py.
 HANG_GUARD = settings(deadline=timedelta(seconds=5), max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 
@@ -41,19 +45,19 @@ def test_any_query_resolves_or_not_without_raising(query: str) -> None:
 @given(st.text(min_size=1, max_size=40).map(lambda s: (s * 100_000)[:100_000]))
 def test_huge_queries_are_bounded(query: str) -> None:
     INDEX.search(query)
-    fulltext.search(KB, query)
+    fulltext.search(memory_store(KB), query)
 
 
 @pytest.mark.parametrize("query", ["", " ", "\t\n", "...", "-" * 100_000, "a" * 100_000, "é" * 100_000, "\x00\x1b[2J"])
 def test_edge_queries(query: str) -> None:
     assert INDEX.search(query).matches == [] or query.strip()
-    fulltext.search(KB, query)
+    fulltext.search(memory_store(KB), query)
 
 
 @HANG_GUARD
 @given(st.text(max_size=200))
 def test_content_search_never_raises(query: str) -> None:
-    for found in fulltext.search(KB, query):
+    for found in fulltext.search(memory_store(KB), query):
         assert 0 < found.score <= 100
         for start, end in found.spans:
             assert 0 <= start < end <= len(found.snippet)

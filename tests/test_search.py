@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from painref.knowledge import load_uncached
-from painref.search import CONFIDENT, Index, max_edits
+from tests.conftest import index_of
+
+from painref.kb import load_directory as load_uncached
+from painref.find.names import CONFIDENT, Index, max_edits
 from tests.conftest import FIXTURE_KB
 
 
 @pytest.fixture(scope="module")
 def index() -> Index:
-    return Index.for_entries(load_uncached(FIXTURE_KB))
+    return index_of(load_uncached(FIXTURE_KB))
 
 
 def best(index: Index, query: str) -> str | None:
@@ -75,7 +77,7 @@ def test_very_long_query_is_bounded(index: Index) -> None:
 
 
 def test_an_ambiguous_tie_is_not_a_confident_answer() -> None:
-    from painref.search import Index as Ix
+    from painref.find.names import Index as Ix
 
     rows = [
         ("condition", "a", "Spine fracture", (), 0, "a"),

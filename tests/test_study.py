@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from painref import progress as progress_mod
-from painref.cli import app
-from painref.knowledge import load_uncached
-from painref.paths import builtin_data_dir
-from painref.quiz import all_questions
-from painref.study import select
+from painref.study import progress as progress_mod
+from painref.cli.app import app
+from painref.kb import load_directory as load_uncached
+from painref.dirs import builtin_data_dir
+from painref.study.quiz import all_questions
+from painref.study.session import select
 from tests.conftest import FIXTURE_KB
 
 runner = CliRunner(env={"COLUMNS": "120"})

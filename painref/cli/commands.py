@@ -247,7 +247,7 @@ def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: 
     return Reply([list_record(e) for e in entries], view, code=0 if entries else 1)
 
 
-def search(store: Store, words: list[str], limit: int) -> Reply:
+def search(store: Store, words: list[str], limit: int = 20) -> Reply:
     from painref.find import fulltext
     from painref.views.records import search_record
 
@@ -374,7 +374,7 @@ def validate(directory: Path | None, data: str | None) -> Reply:
 def paths(data: str | None) -> Reply:
     """The layers in order: whether each exists, and what it adds or overrides."""
     from painref.kb.layers import read_file, resolve_layers
-    from painref.kb.schema import FILES
+    from painref.kb.layers import FILES
 
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []

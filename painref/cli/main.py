@@ -1,4 +1,11 @@
-"""The entry point: run the Typer app; end quietly on a closed pipe, and never with a traceback."""
+"""The entry point: run the Typer app; end quietly on a closed pipe, and never with a traceback.
+
+Importing Typer costs more than everything a lookup does, so the hottest
+commands, given only words (and perhaps --json), skip it: `painref lookup
+slipped disc --json` calls the same command function the Typer app would. That
+is routing, not parsing: any other token (another option, --help, --data, "--")
+sends the whole command line to the Typer app, which defines every argument.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,30 @@ def _streams() -> None:
             stream.reconfigure(errors="replace")  # type: ignore[union-attr]
 
 
+# Commands whose only arguments are words and --json, and that take the store and the words.
+HOT = ("lookup", "show", "compare", "questions", "pathway", "define", "search")
+
+
+def _hot(argv: list[str]) -> tuple[str, list[str], bool] | None:
+    """(command, words, json) when argv is a hot command with words only, else None."""
+    if not argv or argv[0] not in HOT:
+        return None
+    rest = argv[1:]
+    words = [arg for arg in rest if not arg.startswith("-")]
+    if not words or any(arg.startswith("-") and arg != "--json" for arg in rest):
+        return None
+    return argv[0], words, "--json" in rest
+
+
 def run(argv: list[str]) -> int:
+    hot = _hot(argv)
+    if hot is not None:
+        from painref.cli import commands
+        from painref.cli.output import run_with_store
+
+        name, words, json = hot
+        action = getattr(commands, name)
+        return run_with_store(lambda store: action(store, words), None, json)
     from painref.cli.app import app, command_app
 
     chosen = command_app(argv)

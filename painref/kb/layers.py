@@ -20,9 +20,18 @@ from typing import Any
 
 from painref.dirs import builtin_data_dir, existing_directory, user_dir
 from painref.errors import DataError, Problem
-from painref.kb import yamlfile
 from painref.kb.model import Note
-from painref.kb.schema import FILES, REQUIRED_FILES, check_entries
+
+# The files a knowledge-base directory may hold, and the top-level key of each;
+# the first two are required in a directory given with --data.
+FILES = {
+    "procedures.yaml": "procedures",
+    "conditions.yaml": "conditions",
+    "glossary.yaml": "terms",
+    "guide.yaml": "sections",
+    "notes.yaml": "notes",
+}
+REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
 
 DATA_HINT = "--data and PAINREF_DATA name a directory"
 
@@ -62,17 +71,22 @@ class FileRead:
     problems: list[Problem] = field(default_factory=list)
     unreadable: bool = False  # could not be parsed at all
     entries: dict[str, Any] = field(default_factory=dict)  # entry id -> its raw mapping, for lines
-    marks: yamlfile.Marks = field(default_factory=yamlfile.Marks)
+    marks: Any = None  # yamlfile.Marks, once read
 
     def line(self, entry: str | None, field_name: str | None) -> int | None:
         raw = self.entries.get(entry or "")
         if raw is None:
             return None
         head = field_name.split(".")[0].split("[")[0] if field_name else None
+        if self.marks is None:
+            return None
         return self.marks.line(raw, head) if head else self.marks.line(raw)
 
 
 def read_file(layer: Layer, key: str, path: Path) -> FileRead:
+    from painref.kb import yamlfile
+    from painref.kb.schema import check_entries
+
     read = FileRead(layer, key, path)
     try:
         data, read.marks = yamlfile.read(path)

@@ -29,16 +29,6 @@ from painref.kb.model import (
 )
 from painref.kb.yamlfile import Marks
 
-# file name -> top-level key; the first two are required in a data directory.
-FILES = {
-    "procedures.yaml": "procedures",
-    "conditions.yaml": "conditions",
-    "glossary.yaml": "terms",
-    "guide.yaml": "sections",
-    "notes.yaml": "notes",
-}
-REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
-
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # used with fullmatch: no trailing newline slips through
 SEED_ID = re.compile(r"\d{3}_[0-9a-f]{16}")
 PLACEHOLDER = re.compile(r"^\s*(tbd|todo|tba|n/?a|\?+|-+|none|null|xxx+)\s*\.?$", re.IGNORECASE)
