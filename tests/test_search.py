@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import pytest
+
+from painref import store
 
 from tests.conftest import index_of
 
@@ -85,7 +90,20 @@ def test_an_ambiguous_tie_is_not_a_confident_answer() -> None:
         ("procedure", "c", "Spine stimulator", (), 0, "c"),
         ("procedure", "d", "Knee injection", (), 0, "d"),
     ]
-    index = Ix(rows)  # type: ignore[arg-type]
+    index = Ix(_db_of(rows), "entries")
     result = index.search("spine")
     assert result.matches == [] and {h.id for h in result.suggestions} == {"a", "b", "c"}
     assert index.search("spine fracture").best is not None
+
+
+def _db_of(rows: list[tuple[str, str, str, tuple[str, ...], int, str]]) -> sqlite3.Connection:
+    """A store holding just these names (kind, id, name, aliases, depth, family)."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(store.SCHEMA)
+    db.executemany(
+        "INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?)",
+        [(n, kind, ident, name, json.dumps(aliases), "", depth, family, "{}") for n, (kind, ident, name, aliases, depth, family) in enumerate(rows, 1)],
+    )
+    store._name_index(db, "entries", [(n, row[2], row[3]) for n, row in enumerate(rows, 1)])
+    db.execute("INSERT INTO meta VALUES ('entries', ?)", (str(len(rows)),))
+    return db

@@ -10,13 +10,14 @@ import yaml
 from painref.kb import load_directory as load_uncached
 from painref.dirs import builtin_data_dir
 from painref.find.names import Index
+from tests.conftest import index_of
 
 EVAL = yaml.safe_load((Path(__file__).parent / "data" / "search_eval.yaml").read_text())
 
 
 @pytest.fixture(scope="module")
 def index() -> Index:
-    return Index.for_entries(load_uncached(builtin_data_dir()))
+    return index_of(load_uncached(builtin_data_dir()))  # type: ignore[return-value]
 
 
 def ranked(index: Index, query: str) -> list[str]:

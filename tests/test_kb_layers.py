@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from painref.cli.app import app
-from painref.cli.commands import complete_entries, complete_terms
+from painref.cli.commands import complete_entries
 
 runner = CliRunner(env={"COLUMNS": "140"})
 
@@ -147,7 +147,7 @@ def test_completion_of_names_and_aliases(clinic: Path) -> None:
     assert "kyphoplasty" in ids
     assert "radiofrequency-ablation" in [value for value, _ in complete_entries("rf")]
     assert "clinic-ketamine-infusion" in [value for value, _ in complete_entries("clinic")]
-    assert "fluoroscopy" in [value for value, _ in complete_terms("fluoro")]
+    assert "fluoroscopy" in [value for value, _ in complete_entries("fluoro", terms=True)]
 
 
 def test_shell_completion_through_the_installed_script(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from painref.cli.app import app
-from painref.main import _fast_args, run
+from painref.cli.main import _hot, run
 from tests.conftest import FIXTURE_KB
 
 DATA = str(FIXTURE_KB)
@@ -15,20 +15,22 @@ DATA = str(FIXTURE_KB)
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["lookup", "knee", "rfa"], ("lookup", ["knee", "rfa"], False, None)),
-        (["show", "mbb", "--json", "--data", "x"], ("show", ["mbb"], True, "x")),
-        (["compare", "rfa", "--data=x", "epidural"], ("compare", ["rfa", "epidural"], False, "x")),
+        (["lookup", "knee", "rfa"], ("lookup", ["knee", "rfa"], False)),
+        (["show", "mbb", "--json"], ("show", ["mbb"], True)),
+        (["compare", "rfa", "--json", "epidural"], ("compare", ["rfa", "epidural"], True)),
+        (["show", "mbb", "--json", "--data", "x"], None),  # any other option: Typer decides
         (["lookup", "--help"], None),
         (["lookup", "-h"], None),
         (["lookup"], None),
-        (["lookup", "--data"], None),
+        (["lookup", "--json"], None),
+        (["lookup", "--", "-x"], None),
         (["list", "procedures"], None),
         (["lookup", "x", "--jsn"], None),
         ([], None),
     ],
 )
-def test_fast_path_takes_only_plain_invocations(argv: list[str], expected: object) -> None:
-    assert _fast_args(argv) == expected
+def test_fast_path_takes_only_words_and_json(argv: list[str], expected: object) -> None:
+    assert _hot(argv) == expected
 
 
 @pytest.mark.parametrize(
@@ -47,10 +49,14 @@ def test_fast_path_takes_only_plain_invocations(argv: list[str], expected: objec
         ["compare", "rfa", "epidural"],
     ],
 )
-def test_fast_path_matches_typer(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code = run([*argv, "--data", DATA])
+def test_fast_path_matches_typer(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAINREF_DATA", DATA)
+    assert _hot(argv) is not None
+    code = run(argv)
     fast = capsys.readouterr()
-    typer_result = CliRunner().invoke(app, [*argv, "--data", DATA])
+    typer_result = CliRunner().invoke(app, argv)
     assert code == typer_result.exit_code
     assert fast.out == typer_result.stdout
     assert fast.err == typer_result.stderr
