@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import index_of
-
+from painref.dirs import builtin_data_dir
 from painref.kb import load_directory as load_uncached
 from painref.kb.model import KnowledgeBase
-from painref.dirs import builtin_data_dir
-from painref.find.names import Index
+from tests.conftest import index_of
 
 SEEDS = {"000_7f3623f05c56e85c", "001_e91aa19b8059c247", "002_fc61ea7414d851aa", "003_0f73fea668c8ff44"}
 SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"

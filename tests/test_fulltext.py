@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from painref.store import memory_store
 from typer.testing import CliRunner
 
-from painref.find import fulltext
 from painref.cli.app import app
 from painref.cli.commands import parse_weeks
+from painref.dirs import builtin_data_dir
 from painref.errors import PainrefError
+from painref.find import fulltext
 from painref.kb import load_directory as load_uncached
 from painref.kb.model import KnowledgeBase
-from painref.dirs import builtin_data_dir
+from painref.store import memory_store
 
 runner = CliRunner(env={"COLUMNS": "140"})
 

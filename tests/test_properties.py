@@ -8,20 +8,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from painref.store import memory_store
-
-from tests.conftest import index_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from painref.find import fulltext
+from painref.dirs import builtin_data_dir
 from painref.errors import DataError
+from painref.find import fulltext
+from painref.find.names import CONFIDENT
 from painref.kb import load_directory as load_uncached
 from painref.kb.model import KnowledgeBase
-from painref.dirs import builtin_data_dir
-from painref.find.names import CONFIDENT, Index
-from tests.conftest import FIXTURE_KB
+from painref.store import memory_store
+from tests.conftest import FIXTURE_KB, index_of
 
 KB = load_uncached(builtin_data_dir())
 INDEX = index_of(KB)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from rich.console import Console, RenderableType
 
-from painref.views import terminal as render
 from painref.kb import load_directory as load_uncached
 from painref.kb.model import KnowledgeBase
 from painref.kb.pathway import build
+from painref.views import terminal as render
 from tests.conftest import FIXTURE_KB
 
 

@@ -8,12 +8,9 @@ import sqlite3
 import pytest
 
 from painref import store
-
-from tests.conftest import index_of
-
-from painref.kb import load_directory as load_uncached
 from painref.find.names import CONFIDENT, Index, max_edits
-from tests.conftest import FIXTURE_KB
+from painref.kb import load_directory as load_uncached
+from tests.conftest import FIXTURE_KB, index_of
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +99,10 @@ def _db_of(rows: list[tuple[str, str, str, tuple[str, ...], int, str]]) -> sqlit
     db.executescript(store.SCHEMA)
     db.executemany(
         "INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?)",
-        [(n, kind, ident, name, json.dumps(aliases), "", depth, family, "{}") for n, (kind, ident, name, aliases, depth, family) in enumerate(rows, 1)],
+        [
+            (n, kind, ident, name, json.dumps(aliases), "", depth, family, "{}")
+            for n, (kind, ident, name, aliases, depth, family) in enumerate(rows, 1)
+        ],
     )
     store._name_index(db, "entries", [(n, row[2], row[3]) for n, row in enumerate(rows, 1)])
     db.execute("INSERT INTO meta VALUES ('entries', ?)", (str(len(rows)),))

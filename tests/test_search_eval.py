@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from painref.kb import load_directory as load_uncached
 from painref.dirs import builtin_data_dir
 from painref.find.names import Index
+from painref.kb import load_directory as load_uncached
 from tests.conftest import index_of
 
 EVAL = yaml.safe_load((Path(__file__).parent / "data" / "search_eval.yaml").read_text())

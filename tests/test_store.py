@@ -70,7 +70,9 @@ def test_a_same_size_edit_within_the_same_second_is_seen(kb_dir: Path) -> None:
     proc_file = kb_dir / "procedures.yaml"
     store.open_store(_layers(kb_dir))
     text = proc_file.read_text(encoding="utf-8")
-    proc_file.write_text(text.replace("Medial branch block", "Medial branch blozk", 1), encoding="utf-8")  # at once, same size
+    proc_file.write_text(
+        text.replace("Medial branch block", "Medial branch blozk", 1), encoding="utf-8"
+    )  # at once, same size
     assert "Medial branch blozk" in {p.name for p in store.open_store(_layers(kb_dir)).kb.procedures.values()}
 
 
@@ -215,7 +217,9 @@ def test_old_databases_are_removed_beyond_a_few(kb_dir: Path) -> None:
     assert len(_databases()) == store.KEEP
 
 
-def test_an_unusable_cache_directory_still_answers(kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unusable_cache_directory_still_answers(
+    kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("PAINREF_CACHE_DIR", str(blocker / "cache"))

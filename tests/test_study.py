@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from painref.study import progress as progress_mod
 from painref.cli.app import app
-from painref.kb import load_directory as load_uncached
 from painref.dirs import builtin_data_dir
+from painref.kb import load_directory as load_uncached
+from painref.study import progress as progress_mod
 from painref.study.quiz import all_questions
 from painref.study.session import select
 from tests.conftest import FIXTURE_KB

@@ -106,7 +106,8 @@ def compare(
     names: Annotated[
         list[str],
         typer.Argument(
-            help="Two or more procedures; quote names of several words.", autocompletion=lambda incomplete: commands.complete_entries(incomplete)
+            help="Two or more procedures; quote names of several words.",
+            autocompletion=lambda incomplete: commands.complete_entries(incomplete),
         ),
     ],
     json: JsonOpt = False,
@@ -205,7 +206,10 @@ def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
 def define(
     term: Annotated[
         list[str],
-        typer.Argument(help="A term used on the cards, e.g. fluoroscopy.", autocompletion=lambda incomplete: commands.complete_entries(incomplete, terms=True)),
+        typer.Argument(
+            help="A term used on the cards, e.g. fluoroscopy.",
+            autocompletion=lambda incomplete: commands.complete_entries(incomplete, terms=True),
+        ),
     ],
     json: JsonOpt = False,
     data: DataOpt = None,

@@ -103,7 +103,9 @@ def lookup(store: Store, words: list[str]) -> Reply:
     result = entries_index(store).search(query)
     kb = store.kb
     if result.best is None:
-        missing = NotFound(_no_match(result.query, result.suggestions), hint=_names_hint(result.suggestions) or LIST_HINT)
+        missing = NotFound(
+            _no_match(result.query, result.suggestions), hint=_names_hint(result.suggestions) or LIST_HINT
+        )
         return Reply(lookup_record(result), code=1, missing=missing)
     entry = kb.entry(result.best.id)
     assert entry is not None
@@ -164,7 +166,9 @@ def family_order(procs: dict[str, Procedure]) -> list[Procedure]:
         for child in sorted((procs[v] for v in proc.variants if v in procs), key=lambda p: p.name.lower()):
             visit(child)
 
-    for proc in sorted((p for p in procs.values() if not p.parent or p.parent not in procs), key=lambda p: p.name.lower()):
+    for proc in sorted(
+        (p for p in procs.values() if not p.parent or p.parent not in procs), key=lambda p: p.name.lower()
+    ):
         visit(proc)
     return out
 
@@ -195,7 +199,9 @@ def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: 
     entries: list[Any]
     if kind == "procedures":
         if region:
-            raise PainrefError("--region filters conditions", hint="procedures take --category, --imaging, --treats ...")
+            raise PainrefError(
+                "--region filters conditions", hint="procedures take --category, --imaging, --treats ..."
+            )
         category, imaging = filters.get("category"), filters.get("imaging")
         purpose, bleeding = filters.get("purpose"), filters.get("bleeding_risk")
         treats, min_relief = filters.get("treats"), filters.get("min_relief")
@@ -373,8 +379,7 @@ def validate(directory: Path | None, data: str | None) -> Reply:
 
 def paths(data: str | None) -> Reply:
     """The layers in order: whether each exists, and what it adds or overrides."""
-    from painref.kb.layers import read_file, resolve_layers
-    from painref.kb.layers import FILES
+    from painref.kb.layers import FILES, read_file, resolve_layers
 
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
@@ -435,7 +440,9 @@ def new(kind: str, ident: str) -> Reply:
     try:
         write_atomic(path, [(text.rstrip("\n") + "\n" + TEMPLATES[kind].format(id=ident)).encode("utf-8")])
     except OSError as exc:
-        raise PainrefError(f"cannot write {path}: {exc.strerror or exc}", hint="check the directory's permissions") from None
+        raise PainrefError(
+            f"cannot write {path}: {exc.strerror or exc}", hint="check the directory's permissions"
+        ) from None
     note = f"added a template for {ident!r}; edit it, then run 'painref validate'"
     return Reply({"path": str(path), "id": ident}, text=f"{path}\n", notes=[note])
 
@@ -455,4 +462,3 @@ def complete_entries(incomplete: str, terms: bool = False) -> list[tuple[str, st
         if ident.startswith(incomplete) or any(normalize(label).startswith(typed) for label in (name, *aliases)):
             out.append((ident, name))
     return sorted(out)[:100]
-

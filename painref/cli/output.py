@@ -74,7 +74,8 @@ def render(renderable: RenderableType) -> str:
     out = console()
     with out.capture() as captured:
         out.print(renderable)
-    return captured.get()
+    text: str = captured.get()
+    return text
 
 
 def write(text: str) -> None:

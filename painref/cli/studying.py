@@ -37,7 +37,13 @@ def _resolve_id(store: Store) -> Callable[[str], str | None]:
 
 
 def quiz(
-    count: int, topic: str | None, seed: int | None, stats: bool, json: bool, data: str | None, now: datetime | None = None
+    count: int,
+    topic: str | None,
+    seed: int | None,
+    stats: bool,
+    json: bool,
+    data: str | None,
+    now: datetime | None = None,
 ) -> int:
     from painref.study import progress as progress_mod
     from painref.study import session
@@ -58,7 +64,9 @@ def quiz(
 
             return deliver(Reply(record, view), json)
         seed = seed if seed is not None else random.SystemRandom().randrange(1 << 30)
-        chosen = session.select(session.questions_on(store.kb, topic, seed, _resolve_id(store)), progress, count, seed, now)
+        chosen = session.select(
+            session.questions_on(store.kb, topic, seed, _resolve_id(store)), progress, count, seed, now
+        )
         if json:
             return deliver(Reply({"seed": seed, "questions": [session.question_record(q) for q in chosen]}), json)
     except PainrefError as exc:

@@ -155,9 +155,7 @@ class Index:
     def all_entries(self) -> list[EntryRow]:
         """Every entry of this index (for completion)."""
         kinds = ("procedure", "condition") if self.ix == "entries" else ("term", "term")
-        rows = self.db.execute(
-            "SELECT rowid FROM entries WHERE kind IN (?, ?) ORDER BY rowid", kinds
-        ).fetchall()
+        rows = self.db.execute("SELECT rowid FROM entries WHERE kind IN (?, ?) ORDER BY rowid", kinds).fetchall()
         found = self.entries([row[0] for row in rows])
         return [found[row[0]] for row in rows]
 

@@ -27,7 +27,6 @@ def load(layers: list[Layer]) -> KnowledgeBase:
     return link(merged, reads, where)
 
 
-
 def load_directory(path: Path) -> KnowledgeBase:
     """One knowledge-base directory on its own (as --data reads it)."""
     from painref.kb.layers import Layer

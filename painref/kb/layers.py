@@ -80,7 +80,8 @@ class FileRead:
         head = field_name.split(".")[0].split("[")[0] if field_name else None
         if self.marks is None:
             return None
-        return self.marks.line(raw, head) if head else self.marks.line(raw)
+        found: int | None = self.marks.line(raw, head) if head else self.marks.line(raw)
+        return found
 
 
 def read_file(layer: Layer, key: str, path: Path) -> FileRead:

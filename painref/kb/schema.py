@@ -43,9 +43,6 @@ def is_slug(value: str) -> bool:
     return SLUG.fullmatch(value) is not None
 
 
-
-
-
 class _Checker:
     """Reads one entry's fields, recording a problem for each missing or wrong one."""
 
@@ -410,8 +407,6 @@ def _entries(data: Any, file: str, top_key: str, problems: list[Problem]) -> lis
         problems.append(Problem(file, f"'{top_key}' must be a list of entries, found {_kind(entries)}"))
         return []
     return entries
-
-
 
 
 def check_entries(data: Any, marks: Marks, file: str, top_key: str, problems: list[Problem]) -> list[Any]:

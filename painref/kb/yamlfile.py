@@ -117,6 +117,11 @@ def _quote(text: str, line: int) -> str:
     return f": {lines[line - 1].strip()[:80]!r}" if 0 < line <= len(lines) else ""
 
 
+def _line_of(event: Any) -> int:
+    mark = event.start_mark
+    return int(mark.line) + 1 if mark is not None else 0
+
+
 def load(text: str, file: str) -> tuple[Any, Marks]:
     """Parse one YAML document strictly (see the module's docstring); DataError with the line otherwise."""
     import yaml
@@ -130,7 +135,7 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
     waiting = object()
 
     def fail(message: str, event: Any) -> DataError:
-        line = event.start_mark.line + 1
+        line = _line_of(event)
         return DataError([Problem(file, message + _quote(text, line), line=line)])
 
     def add(value: Any, event: Any) -> None:
@@ -149,13 +154,14 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
             if value in parent:
                 raise fail(f"duplicate key {value!r}", event)
             keys[-1] = value
-            marks.keys[(id(parent), str(value))] = event.start_mark.line + 1
+            marks.keys[(id(parent), str(value))] = _line_of(event)
             return
         parent[key] = value
         keys[-1] = waiting
 
     try:
         for event in yaml.parse(text, Loader=loader):
+            line = _line_of(event)
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise fail("anchors and aliases (&name, *name) are not allowed", event)
             tag = getattr(event, "tag", None)
@@ -163,12 +169,12 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
                 raise fail(f"tags such as {tag} are not allowed", event)
             if isinstance(event, yaml.ScalarEvent):
                 plain = bool(event.implicit[0]) and event.style in (None, "")
-                add(_scalar(event.value, plain, file, event.start_mark.line + 1), event)
+                add(_scalar(event.value, plain, file, line), event)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nested deeper than {MAX_DEPTH} levels", event)
                 container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-                marks.of[id(container)] = event.start_mark.line + 1
+                marks.of[id(container)] = line
                 add(container, event)
                 stack.append(container)
                 keys.append(waiting)
@@ -181,11 +187,11 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
                     raise fail("several documents in one file; a knowledge-base file holds one", event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        where = mark.line + 1 if mark else None
         what = exc.problem or exc.context or "invalid YAML"
         at = f" (column {mark.column + 1})" if mark else ""
-        quoted = _quote(text, line) if line is not None else ""
-        raise DataError([Problem(file, f"YAML syntax error{at}: {what}{quoted}", line=line)]) from None
+        quoted = _quote(text, where) if where is not None else ""
+        raise DataError([Problem(file, f"YAML syntax error{at}: {what}{quoted}", line=where)]) from None
     except yaml.YAMLError as exc:
         raise DataError([Problem(file, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'error'}")]) from None
     return root, marks

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 LETTERS = "abcd"
 
 
-def questions_on(kb: KnowledgeBase, topic: str | None, seed: int, resolve_id: Callable[[str], str | None]) -> list[Question]:
+def questions_on(
+    kb: KnowledgeBase, topic: str | None, seed: int, resolve_id: Callable[[str], str | None]
+) -> list[Question]:
     """The quiz questions on a topic (a category, a region or an entry), or all of them."""
     keep = topic_filter(kb, topic, resolve_id)
     found = [q for q in all_questions(kb, seed) if keep(q)]

@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from painref.kb.model import Condition, Entry, GuideSection, KnowledgeBase, Procedure, Term
 from painref.find.names import Hit, Result
+from painref.kb.model import Condition, Entry, GuideSection, KnowledgeBase, Procedure, Term
 
 
 def _ref(kb: KnowledgeBase, entry_id: str) -> dict[str, str]:

@@ -17,9 +17,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from painref.find.fulltext import Found
+from painref.find.names import Hit
 from painref.kb.model import MODALITIES, Condition, Entry, KnowledgeBase, Procedure, Source, Term
 from painref.kb.pathway import Step
-from painref.find.names import Hit
 from painref.text import clean
 
 LABEL = "bold cyan"
