@@ -70,9 +70,15 @@ CREATE TABLE exact(ix TEXT NOT NULL, key TEXT NOT NULL, entries TEXT NOT NULL, P
 CREATE TABLE vocab(ix TEXT NOT NULL, token TEXT NOT NULL, size INTEGER NOT NULL, labels TEXT NOT NULL,
     n_labels INTEGER NOT NULL, n_entries INTEGER NOT NULL, PRIMARY KEY(ix, token)) WITHOUT ROWID;
 """
+# The text fields `painref search` looks in, one FTS5 column each (a list field is one column, a line per item).
+SEARCH_FIELDS = (
+    "name", "aliases", "purpose", "imaging", "category", "region", "summary", "mechanism", "symptoms",
+    "conditions", "icd10", "relief", "onset", "risks", "bleeding_risk", "conservative_care", "anesthesia",
+    "setting", "procedure_time", "recovery", "questions",
+)  # fmt: skip
 FULLTEXT = (
-    "CREATE VIRTUAL TABLE fulltext USING fts5("
-    "entry UNINDEXED, field UNINDEXED, text, tokenize='porter unicode61 remove_diacritics 2')"
+    f"CREATE VIRTUAL TABLE fulltext USING fts5(entry UNINDEXED, {', '.join(SEARCH_FIELDS)}, "
+    "tokenize='porter unicode61 remove_diacritics 2')"
 )
 # Marks around a match in fulltext snippets: private-use characters, removed from the indexed text.
 MARK_ON, MARK_OFF = "\ue000", "\ue001"
@@ -412,13 +418,11 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
         _name_index(db, ix, named)
     if fulltext:
         db.executemany(
-            "INSERT INTO fulltext(entry, field, text) VALUES (?,?,?)",
+            f"INSERT INTO fulltext VALUES (?{', ?' * len(SEARCH_FIELDS)})",
             [
-                (n, field, text.replace(MARK_ON, "").replace(MARK_OFF, ""))
+                (n, *_searchable(kb, rec))
                 for n, (kind, rec, *_rest) in enumerate(rows, 1)
                 if kind in ("procedure", "condition")
-                for field, text in searchable_fields(kb, rec)
-                if text
             ],
         )
     meta = {
@@ -494,10 +498,16 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
     )
 
 
-def searchable_fields(kb: KnowledgeBase, entry: Entry | Term | GuideSection) -> Iterator[tuple[str, str]]:
+def _searchable(kb: KnowledgeBase, entry: Entry) -> list[str]:
+    """An entry's text, one string per SEARCH_FIELDS column (the marks of snippets removed)."""
+    found: dict[str, list[str]] = {}
+    for field, text in searchable_fields(kb, entry):
+        found.setdefault(field, []).append(text.replace(MARK_ON, "").replace(MARK_OFF, ""))
+    return ["\n".join(found.get(field, ())) for field in SEARCH_FIELDS]
+
+
+def searchable_fields(kb: KnowledgeBase, entry: Entry) -> Iterator[tuple[str, str]]:
     """Every text field of an entry that `painref search` looks in, by field name."""
-    if isinstance(entry, (Term, GuideSection)):
-        return
     yield "name", entry.name
     yield "aliases", "; ".join(entry.aliases)
     if isinstance(entry, Procedure):

@@ -21,6 +21,7 @@ from painref.store import memory_store
 from tests.conftest import FIXTURE_KB, index_of
 
 KB = load_uncached(builtin_data_dir())
+STORE = memory_store(KB)
 INDEX = index_of(KB)
 # A guard against hangs, not a speed test: speed is measured by bench/run.py.
 HANG_GUARD = settings(deadline=timedelta(seconds=5), max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -42,19 +43,19 @@ def test_any_query_resolves_or_not_without_raising(query: str) -> None:
 @given(st.text(min_size=1, max_size=40).map(lambda s: (s * 100_000)[:100_000]))
 def test_huge_queries_are_bounded(query: str) -> None:
     INDEX.search(query)
-    fulltext.search(memory_store(KB), query)
+    fulltext.search(STORE, query)[0]
 
 
 @pytest.mark.parametrize("query", ["", " ", "\t\n", "...", "-" * 100_000, "a" * 100_000, "é" * 100_000, "\x00\x1b[2J"])
 def test_edge_queries(query: str) -> None:
     assert INDEX.search(query).matches == [] or query.strip()
-    fulltext.search(memory_store(KB), query)
+    fulltext.search(STORE, query)[0]
 
 
 @HANG_GUARD
 @given(st.text(max_size=200))
 def test_content_search_never_raises(query: str) -> None:
-    for found in fulltext.search(memory_store(KB), query):
+    for found in fulltext.search(STORE, query)[0]:
         assert 0 < found.score <= 100
         for start, end in found.spans:
             assert 0 <= start < end <= len(found.snippet)

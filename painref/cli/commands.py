@@ -260,8 +260,7 @@ def search(store: Store, words: list[str], limit: int = 20) -> Reply:
     query = _query(words)
     if not normalize(query):
         raise PainrefError("nothing to search for", hint="give a word or two, e.g. painref search ultrasound")
-    every = fulltext.search(store, query, limit=None)
-    found = every[:limit]
+    found, total = fulltext.search(store, query, limit)
     missing = None
     if not found:
         missing = NotFound(f"no entry mentions {shown(query)}", hint="search looks inside cards; lookup finds names")
@@ -269,7 +268,7 @@ def search(store: Store, words: list[str], limit: int = 20) -> Reply:
     def view() -> Any:
         from painref.views import terminal
 
-        return terminal.search_table(found, terminal.search_title(len(found), len(every), query))
+        return terminal.search_table(found, terminal.search_title(len(found), total, query))
 
     return Reply(search_record(query, found), view, code=0 if found else 1, missing=missing)
 

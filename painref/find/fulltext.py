@@ -1,12 +1,12 @@
 """Search inside the cards: which entries say something, and where (SQLite FTS5).
 
-Every text field of every procedure and condition is a row of the store's
-`fulltext` table (porter stemming, so "injections" finds "injection"; accents
-folded). Every word of the query must be in the field (FTS5's implicit AND);
-when no field has them all, fields with most of them are ranked instead.
-Fields are ranked by bm25() weighted by how central the field is (a word in the
-name or imaging counts more than one in a question); an entry appears once, with
-its best field and a snippet() of it with the words marked.
+Each procedure and condition is one row of the store's `fulltext` table, one
+column per text field (porter stemming, so "injections" finds "injection";
+accents folded). Every word of the query must be in the entry (FTS5's implicit
+AND); when no entry has them all, entries with any of them are ranked instead.
+Entries are ranked by bm25() with each column weighted by how central the field
+is (a word in the name or imaging counts more than one in a question); the
+result shows the best-weighted field that holds the words, with them marked.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from painref.errors import PainrefError
 from painref.kb.model import Entry
-from painref.store import MARK_OFF, MARK_ON, Store
+from painref.store import MARK_OFF, MARK_ON, SEARCH_FIELDS, Store
 from painref.text import STOPWORDS, words_of
 
 # How much a match in each field counts; names and structured facts first.
@@ -44,7 +44,7 @@ FIELD_WEIGHTS = {
     "questions": 0.65,
 }
 MAX_WORDS = 12
-SNIPPET_TOKENS = 14
+SNIPPET = 90  # characters of a field shown around the match
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -78,8 +78,8 @@ def _query_words(query: str) -> list[str]:
     return list(dict.fromkeys(words))[:MAX_WORDS]
 
 
-def search(store: Store, query: str, limit: int | None = 20) -> list[Found]:
-    """Entries whose cards contain the query's words, best first."""
+def search(store: Store, query: str, limit: int | None = 20) -> tuple[list[Found], int]:
+    """Entries whose cards contain the query's words, best first; and how many there are in all."""
     if not store.has_fulltext:
         raise PainrefError(
             "this Python's SQLite has no FTS5, so full-text search is unavailable",
@@ -87,35 +87,70 @@ def search(store: Store, query: str, limit: int | None = 20) -> list[Found]:
         )
     words = _query_words(query)
     if not words:
-        return []
+        return [], 0
     # Each word quoted: FTS5 syntax in a query is text to look for, never an operator.
     terms = ['"' + w.replace('"', '""') + '"' for w in words]
-    best = _ranked(store, " ".join(terms))
-    if not best and len(terms) > 1:
-        best = _ranked(store, " OR ".join(terms))
-    found = sorted(best.values(), key=lambda f: (-f.score, f.entry.name.lower()))
-    top = found[0].score if found and found[0].score > 0 else 1.0
-    found = [Found(f.entry, f.field, f.spans, f.snippet, round(100 * f.score / top, 1)) for f in found]
-    return found[:limit]
-
-
-def _ranked(store: Store, match: str) -> dict[int, Found]:
-    sql = (
-        "SELECT f.entry, f.field, bm25(fulltext), "
-        f"snippet(fulltext, 2, '{MARK_ON}', '{MARK_OFF}', '…', {SNIPPET_TOKENS}), e.kind, e.id "
-        "FROM fulltext f JOIN entries e ON e.rowid = f.entry WHERE fulltext MATCH ? ORDER BY bm25(fulltext)"
-    )
-    try:
-        rows = store.db.execute(sql, (match,)).fetchall()
-    except sqlite3.OperationalError:
-        return {}
-    best: dict[int, Found] = {}
-    kb = store.kb
-    for entry_no, field, rank, snippet, kind, ident in rows:
-        score = -float(rank) * FIELD_WEIGHTS.get(field, 0.5)  # bm25 is lower for better matches
-        if entry_no in best and best[entry_no].score >= score:
+    every = " ".join(terms)
+    for match in (every, " OR ".join(terms)) if len(terms) > 1 else (every,):
+        try:
+            total = int(store.db.execute("SELECT count(*) FROM fulltext WHERE fulltext MATCH ?", (match,)).fetchone()[0])
+        except sqlite3.OperationalError:
+            return [], 0
+        if not total:
             continue
+        found = _ranked(store, match, limit)
+        if len(terms) > 1 and match == every:
+            # The words side by side, as a phrase, rank first ("several hours").
+            phrase = '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+            first = _ranked(store, phrase, limit)
+            ids = {f.entry.id for f in first}
+            found = (first + [f for f in found if f.entry.id not in ids])[:limit]
+        return found, total
+    return [], 0
+
+
+def _ranked(store: Store, match: str, limit: int | None) -> list[Found]:
+    weights = ", ".join(str(FIELD_WEIGHTS[field]) for field in SEARCH_FIELDS)
+    # One highlight() per column: the best-weighted column holding a mark is the field shown.
+    marked = ", ".join(
+        f"highlight(fulltext, {i}, '{MARK_ON}', '{MARK_OFF}')" for i in range(1, len(SEARCH_FIELDS) + 1)
+    )
+    sql = (
+        f"SELECT e.kind, e.id, bm25(fulltext, 0, {weights}), {marked} FROM fulltext "
+        "JOIN entries e ON e.rowid = fulltext.entry WHERE fulltext MATCH ? "
+        f"ORDER BY bm25(fulltext, 0, {weights}) LIMIT ?"
+    )
+    rows = store.db.execute(sql, (match, -1 if limit is None else limit)).fetchall()
+    kb = store.kb
+    found: list[Found] = []
+    for kind, ident, rank, *columns in rows:
+        held = [(FIELD_WEIGHTS[f], i) for i, f in enumerate(SEARCH_FIELDS) if MARK_ON in columns[i]]
+        if not held:
+            continue
+        _weight, column = max(held, key=lambda item: (item[0], -item[1]))
+        text, spans = _snippet(columns[column])
         entry = kb.procedures[ident] if kind == "procedure" else kb.conditions[ident]
-        text, spans = _marked(snippet)
-        best[entry_no] = Found(entry, field, spans, text, score)
-    return best
+        found.append(Found(entry, SEARCH_FIELDS[column], spans, text, -float(rank)))
+    top = found[0].score if found and found[0].score > 0 else 1.0
+    return [Found(f.entry, f.field, f.spans, f.snippet, round(max(0.0, 100 * f.score / top), 1)) for f in found]
+
+
+def _snippet(marked: str, width: int = SNIPPET) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The part of a field around its first marked word (one line of a list field), and the marked spans."""
+    lines = marked.split("\n")
+    line = next((ln for ln in lines if MARK_ON in ln), lines[0])
+    text, spans = _marked(line)
+    if len(text) <= width:
+        return text, spans
+    first = spans[0][0] if spans else 0
+    start = max(0, min(first - width // 3, len(text) - width))
+    end = min(len(text), start + width)
+    while start > 0 and text[start - 1].isalnum():  # start and end at word boundaries
+        start += 1
+    while end < len(text) and text[end].isalnum() and end > start + 1:
+        end -= 1
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shift = len(prefix) - start
+    inside = tuple((a + shift, b + shift) for a, b in spans if a >= start and b <= end)
+    return prefix + text[start:end] + suffix, inside

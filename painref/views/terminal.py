@@ -380,8 +380,9 @@ def guide_view(kb: KnowledgeBase) -> Group:
 
 def search_title(shown: int, total: int, query: str) -> str:
     quoted = repr(query if len(query) <= 60 else query[:60] + "…")
-    count = f"{total} entries mention" if shown == total else f"{total} entries mention (best {shown} shown)"
-    return f"{count} {quoted}"
+    noun = "entry mentions" if total == 1 else "entries mention"
+    best = "" if shown == total else f" (best {shown} shown)"
+    return f"{total} {noun} {quoted}{best}"
 
 
 def _search_narrow(found: Sequence[Found], title: str) -> Group:
