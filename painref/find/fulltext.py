@@ -93,7 +93,9 @@ def search(store: Store, query: str, limit: int | None = 20) -> tuple[list[Found
     every = " ".join(terms)
     for match in (every, " OR ".join(terms)) if len(terms) > 1 else (every,):
         try:
-            total = int(store.db.execute("SELECT count(*) FROM fulltext WHERE fulltext MATCH ?", (match,)).fetchone()[0])
+            total = int(
+                store.db.execute("SELECT count(*) FROM fulltext WHERE fulltext MATCH ?", (match,)).fetchone()[0]
+            )
         except sqlite3.OperationalError:
             return [], 0
         if not total:
@@ -112,9 +114,7 @@ def search(store: Store, query: str, limit: int | None = 20) -> tuple[list[Found
 def _ranked(store: Store, match: str, limit: int | None) -> list[Found]:
     weights = ", ".join(str(FIELD_WEIGHTS[field]) for field in SEARCH_FIELDS)
     # One highlight() per column: the best-weighted column holding a mark is the field shown.
-    marked = ", ".join(
-        f"highlight(fulltext, {i}, '{MARK_ON}', '{MARK_OFF}')" for i in range(1, len(SEARCH_FIELDS) + 1)
-    )
+    marked = ", ".join(f"highlight(fulltext, {i}, '{MARK_ON}', '{MARK_OFF}')" for i in range(1, len(SEARCH_FIELDS) + 1))
     sql = (
         f"SELECT e.kind, e.id, bm25(fulltext, 0, {weights}), {marked} FROM fulltext "
         "JOIN entries e ON e.rowid = fulltext.entry WHERE fulltext MATCH ? "

@@ -7,7 +7,7 @@ markup in it is shown as typed and control characters never reach the terminal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -16,11 +16,13 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from painref.find.fulltext import Found
-from painref.find.names import Hit
 from painref.kb.model import MODALITIES, Condition, Entry, KnowledgeBase, Procedure, Source, Term
-from painref.kb.pathway import Step
 from painref.text import clean
+
+if TYPE_CHECKING:
+    from painref.find.fulltext import Found
+    from painref.find.names import Hit
+    from painref.kb.pathway import Step
 
 LABEL = "bold cyan"
 DIM = "dim"
@@ -48,14 +50,31 @@ def plain(value: str, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
-def _bullets(items: Iterable[str]) -> Table:
+class _Columns:
+    """Rows of (left, right) cells whose left column has a known width.
+
+    Rich measures every cell of a table to size its columns; here the widths are
+    known (the left column's is given, the right one takes the rest), so the
+    grid is built at render time with fixed widths and nothing is measured.
+    """
+
+    def __init__(self, rows: list[tuple[Text, RenderableType]], left: int, gap: int, left_style: str = "") -> None:
+        self.rows, self.left, self.gap, self.left_style = rows, left, gap, left_style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        left = min(self.left, max(1, width // 3))
+        grid = Table.grid(padding=(0, self.gap, 0, 0))
+        grid.add_column(width=left, style=self.left_style, no_wrap=True, overflow="ellipsis")
+        grid.add_column(width=max(1, width - left - self.gap), overflow="fold")
+        for label, value in self.rows:
+            grid.add_row(label, value)
+        yield grid
+
+
+def _bullets(items: Iterable[str]) -> _Columns:
     """A bulleted list whose wrapped lines hang under the text, not the bullet."""
-    grid = Table.grid()
-    grid.add_column(no_wrap=True)
-    grid.add_column(ratio=1, overflow="fold")
-    for item in items:
-        grid.add_row(plain("• "), plain(item))
-    return grid
+    return _Columns([(plain("•"), plain(item)) for item in items], left=1, gap=1)
 
 
 def _names(kb: KnowledgeBase, ids: Iterable[str]) -> Text:
@@ -67,13 +86,9 @@ def _sources(sources: Sequence[Source]) -> Text:
     return Text("\n").join(plain(s.label(), DIM) for s in sources)
 
 
-def _fields(rows: Iterable[tuple[str, RenderableType]]) -> Table:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style=LABEL, no_wrap=True)
-    grid.add_column(ratio=1, overflow="fold")
-    for label, value in rows:
-        grid.add_row(plain(label), value)
-    return grid
+def _fields(rows: Iterable[tuple[str, RenderableType]]) -> _Columns:
+    cells = [(plain(label), value) for label, value in rows]
+    return _Columns(cells, left=max((len(label) for label, _v in cells), default=1), gap=1, left_style=LABEL)
 
 
 def imaging_text(proc: Procedure, sep: str = ", ") -> str:
