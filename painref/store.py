@@ -27,8 +27,7 @@ import json
 import os
 import sqlite3
 import stat
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -258,29 +257,34 @@ def _open(path: Path, expected: str) -> Store | None:
     return None
 
 
-def open_store(layers: list[Layer]) -> Store:
+Building = Callable[[], contextlib.AbstractContextManager[object]]
+
+
+def open_store(layers: list[Layer], building: Building = contextlib.nullcontext) -> Store:
     """The compiled knowledge base of these layers, built first if there is none to trust.
 
-    Building raises DataError when the knowledge base has problems.
+    A build runs inside `building()` (the caller's way of saying, on a slow
+    build, what is going on). Building raises DataError when the knowledge base
+    has problems.
     """
     expected = fingerprint(layers)
     where = _private_dir()
     if where is None:
-        return _build(layers, expected, None)
+        return _build(layers, expected, None, building)
     import zlib
 
     # The name only spreads states over files; the full fingerprint inside is what is checked.
     path = where / f"kb-{zlib.crc32(expected.encode()):08x}-{len(expected)}.sqlite"
-    return _open(path, expected) or _build(layers, expected, path)
+    return _open(path, expected) or _build(layers, expected, path, building)
 
 
 # ---------------------------------------------------------------- building
 
 
-def _build(layers: list[Layer], expected: str, path: Path | None) -> Store:
+def _build(layers: list[Layer], expected: str, path: Path | None, building: Building) -> Store:
     from painref import kb as knowledge
 
-    with _progress():
+    with building():
         kb = knowledge.load(layers)
         if path is None or _write(path, kb, expected) is None:
             return memory_store(kb, expected)  # no usable cache directory, or it is full: this time only
@@ -347,31 +351,6 @@ def _tidy(where: Path, keep: Path) -> None:
         )
         for old in built[KEEP - 1 :]:
             old.unlink()
-
-
-@contextlib.contextmanager
-def _progress() -> Iterator[None]:
-    """On a terminal, a build that takes over a second says what it is doing on stderr."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    import threading
-
-    def say() -> None:
-        sys.stderr.write("painref: compiling the knowledge base (once after each change)…")
-        sys.stderr.flush()
-        shown.set()
-
-    shown = threading.Event()
-    timer = threading.Timer(1.0, say)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        if shown.is_set():
-            sys.stderr.write(" done\n")
 
 
 def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> None:

@@ -130,7 +130,7 @@ def test_size(kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize(("query", "expected"), sorted(CONCEPTS.items()))
 def test_every_concept_is_found_under_its_own_name(kb: KnowledgeBase, query: str, expected: str) -> None:
     index = index_of(kb)
-    best = index.search(query).best
+    best = index.match(query).best
     assert best is not None and best.id == expected, (query, best)
 
 

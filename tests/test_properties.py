@@ -30,7 +30,7 @@ HANG_GUARD = settings(deadline=timedelta(seconds=5), max_examples=200, suppress_
 @HANG_GUARD
 @given(st.text(max_size=300))
 def test_any_query_resolves_or_not_without_raising(query: str) -> None:
-    result = INDEX.search(query)
+    result = INDEX.match(query)
     for hit in result.matches:
         assert CONFIDENT <= hit.score <= 100
     for hit in result.suggestions:
@@ -42,13 +42,13 @@ def test_any_query_resolves_or_not_without_raising(query: str) -> None:
 @settings(deadline=timedelta(seconds=5), max_examples=10, suppress_health_check=list(HealthCheck))
 @given(st.text(min_size=1, max_size=40).map(lambda s: (s * 100_000)[:100_000]))
 def test_huge_queries_are_bounded(query: str) -> None:
-    INDEX.search(query)
+    INDEX.match(query)
     fulltext.search(STORE, query)[0]
 
 
 @pytest.mark.parametrize("query", ["", " ", "\t\n", "...", "-" * 100_000, "a" * 100_000, "é" * 100_000, "\x00\x1b[2J"])
 def test_edge_queries(query: str) -> None:
-    assert INDEX.search(query).matches == [] or query.strip()
+    assert INDEX.match(query).matches == [] or query.strip()
     fulltext.search(STORE, query)[0]
 
 

@@ -21,7 +21,7 @@ def index() -> Index:
 
 
 def ranked(index: Index, query: str) -> list[str]:
-    result = index.search(query)
+    result = index.match(query)
     return [h.id for h in result.matches + result.suggestions]
 
 
@@ -36,7 +36,7 @@ def test_accuracy(index: Index) -> None:
     misses: list[str] = []
     for query, expected in positives:
         got = ranked(index, query)
-        confident = [h.id for h in index.search(query).matches]
+        confident = [h.id for h in index.match(query).matches]
         top1 += bool(confident) and confident[0] == expected
         top3 += expected in got[:3]
         if not (confident and confident[0] == expected):
@@ -50,14 +50,14 @@ def test_accuracy(index: Index) -> None:
 
 
 def test_negatives_find_nothing_confident(index: Index) -> None:
-    confident = {q: [h.id for h in index.search(q).matches] for q in EVAL["negatives"]}
+    confident = {q: [h.id for h in index.match(q).matches] for q in EVAL["negatives"]}
     wrong = {q: ids for q, ids in confident.items() if ids}
     print(f"\nnegatives: {len(EVAL['negatives'])} queries, {len(wrong)} confident matches")
     assert wrong == {}
-    assert all(len(index.search(q).suggestions) <= 5 for q in EVAL["negatives"])
+    assert all(len(index.match(q).suggestions) <= 5 for q in EVAL["negatives"])
 
 
 def test_absent_procedures_are_not_passed_off_as_a_neighbour(index: Index) -> None:
-    confident = {q: [h.id for h in index.search(q).matches] for q in EVAL["absent"]}
+    confident = {q: [h.id for h in index.match(q).matches] for q in EVAL["absent"]}
     assert {q: ids for q, ids in confident.items() if ids} == {}
     assert len(EVAL["absent"]) >= 10

@@ -67,7 +67,7 @@ def resolve(store: Store, words: list[str]) -> Entry:
     exact = store.kb.entry(query)
     if exact is not None:
         return exact
-    result = entries_index(store).search(query)
+    result = entries_index(store).match(query)
     if result.best is None:
         raise NotFound(
             _no_match(query, result.suggestions),
@@ -100,7 +100,7 @@ def lookup(store: Store, words: list[str]) -> Reply:
 
     query = _query(words)
     require_words(query)
-    result = entries_index(store).search(query)
+    result = entries_index(store).match(query)
     kb = store.kb
     if result.best is None:
         missing = NotFound(
@@ -313,9 +313,9 @@ def define(store: Store, words: list[str]) -> Reply:
     require_words(query)
     found = store.kb.terms.get(query)
     if found is None:
-        result = Index(store.db, "terms").search(query)
+        result = Index(store.db, "terms").match(query)
         if result.best is None:
-            entry = entries_index(store).search(query).best
+            entry = entries_index(store).match(query).best
             hint = (
                 f"{shown(query)} is a {entry.kind}: painref show {entry.id}"
                 if entry

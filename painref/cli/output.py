@@ -9,9 +9,10 @@ printed here as one line and a hint. Exit codes: 0 found, 1 nothing found,
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,11 +105,36 @@ def deliver(reply: Reply, json: bool) -> int:
     return reply.code
 
 
+@contextlib.contextmanager
+def slow_notice() -> Iterator[None]:
+    """On a terminal, a knowledge-base build that takes over a second says so on stderr."""
+    if sys.stderr is None or not sys.stderr.isatty():
+        yield
+        return
+    import threading
+
+    shown = threading.Event()
+
+    def notice() -> None:
+        _write_err("painref: compiling the knowledge base (once after each change)…")
+        shown.set()
+
+    timer = threading.Timer(1.0, notice)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            _write_err(" done\n")
+
+
 def open_store(data: str | None) -> Store:
     from painref.kb.layers import resolve_layers
     from painref.store import open_store as open_compiled
 
-    store = open_compiled(resolve_layers(data))
+    store = open_compiled(resolve_layers(data), slow_notice)
     for warning in store.kb.warnings:
         warn(warning)
     return store

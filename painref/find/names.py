@@ -219,7 +219,7 @@ class Index:
                     found[candidate] = min(found.get(candidate, 99), int(distance))
         return found
 
-    def search(self, query: str, limit: int = MAX_MATCHES) -> Result:
+    def match(self, query: str, limit: int = MAX_MATCHES) -> Result:
         result = Result(query=query)
         norm = normalize(query[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS].strip()
         if not norm:

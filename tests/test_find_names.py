@@ -19,7 +19,7 @@ def index() -> Index:
 
 
 def best(index: Index, query: str) -> str | None:
-    hit = index.search(query).best
+    hit = index.match(query).best
     return hit.id if hit else None
 
 
@@ -47,22 +47,22 @@ def test_resolves(index: Index, query: str, expected: str) -> None:
 
 @pytest.mark.parametrize("query", ["pizza", "kubernetes", "qwxzvbn", "the", "it will rain tomorrow", "", "   ", "?!"])
 def test_nothing_confident(index: Index, query: str) -> None:
-    result = index.search(query)
+    result = index.match(query)
     assert result.matches == []
     assert len(result.suggestions) <= 5
 
 
 def test_general_word_prefers_the_family_entry(index: Index) -> None:
-    result = index.search("rfa")
+    result = index.match("rfa")
     assert [h.id for h in result.matches][:1] == ["radiofrequency-ablation"]
     assert result.matches[0].score == 100
 
 
 def test_scores_are_bounded_and_best_first(index: Index) -> None:
     for query in ["rfa", "knee", "sciatica", "block", "facet arthritis"]:
-        hits = index.search(query).matches + index.search(query).suggestions
+        hits = index.match(query).matches + index.match(query).suggestions
         assert all(0 <= h.score <= 100 for h in hits)
-        confident = index.search(query).matches
+        confident = index.match(query).matches
         assert [h.score for h in confident] == sorted((h.score for h in confident), reverse=True)
         assert all(h.score >= CONFIDENT for h in confident)
 
@@ -74,7 +74,7 @@ def test_short_words_need_exact_spelling() -> None:
 
 
 def test_very_long_query_is_bounded(index: Index) -> None:
-    result = index.search("sciatica " * 20000)
+    result = index.match("sciatica " * 20000)
     assert result.query.startswith("sciatica")
 
 
@@ -88,9 +88,9 @@ def test_an_ambiguous_tie_is_not_a_confident_answer() -> None:
         ("procedure", "d", "Knee injection", (), 0, "d"),
     ]
     index = Ix(_db_of(rows), "entries")
-    result = index.search("spine")
+    result = index.match("spine")
     assert result.matches == [] and {h.id for h in result.suggestions} == {"a", "b", "c"}
-    assert index.search("spine fracture").best is not None
+    assert index.match("spine fracture").best is not None
 
 
 def _db_of(rows: list[tuple[str, str, str, tuple[str, ...], int, str]]) -> sqlite3.Connection:
