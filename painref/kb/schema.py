@@ -32,8 +32,6 @@ from painref.kb.yamlfile import Marks
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # used with fullmatch: no trailing newline slips through
 SEED_ID = re.compile(r"\d{3}_[0-9a-f]{16}")
 PLACEHOLDER = re.compile(r"^\s*(tbd|todo|tba|n/?a|\?+|-+|none|null|xxx+)\s*\.?$", re.IGNORECASE)
-# The same, for any line of several texts joined by newlines (one search for a whole list).
-PLACEHOLDER_LINE = re.compile(PLACEHOLDER.pattern, re.IGNORECASE | re.MULTILINE)
 ICD10 = re.compile(r"[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?")
 # Relief is coded in weeks; no procedure's relief is measured in centuries.
 MAX_WEEKS = 52 * 100
@@ -69,21 +67,13 @@ class _Checker:
 
     def text(self, key: str, data: dict[str, Any] | None = None, prefix: str = "") -> str:
         value = (self.raw if data is None else data).get(key)
-        if type(value) is str:  # the common case, kept short: a build checks 200 000 of these
-            value = value.strip()
-            if value and not PLACEHOLDER.match(value):
-                return value
         if value is None:
             self.fail(prefix + key, "missing")
             return ""
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.fail(prefix + key, f"expected text, found {_kind(value)}")
-            return ""
-        value = str(value).strip()
-        if not value or PLACEHOLDER.match(value):
-            self.fail(prefix + key, f"expected text, found {value!r}" if value else "empty")
-            return ""
-        return value
+        found = _text_or_reason(value)
+        if found[1]:
+            self.fail(prefix + key, found[1])
+        return found[0]
 
     def choice(self, key: str, allowed: tuple[str, ...], data: dict[str, Any] | None = None, prefix: str = "") -> str:
         value = self.text(key, data, prefix)
@@ -101,23 +91,14 @@ class _Checker:
         if not isinstance(value, list):
             self.fail(key, f"expected a list, found {_kind(value)}")
             return ()
-        if all(type(item) is str for item in value):  # the common case, checked in one pass
-            stripped = [item.strip() for item in value]
-            if all(stripped) and not PLACEHOLDER_LINE.search("\n".join(stripped)):
-                if len(value) < minimum:
-                    self.fail(key, f"expected at least {minimum} item(s), found {len(value)}")
-                return tuple(stripped)
         out: list[str] = []
         for i, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
-                self.fail(f"{key}[{i}]", f"expected text, found {_kind(item)}")
-            elif PLACEHOLDER.match(str(item)):
-                self.fail(f"{key}[{i}]", f"placeholder {item!r}")
+            text, reason = _text_or_reason(item)
+            if reason:
+                self.fail(f"{key}[{i}]", reason)
             else:
-                out.append(str(item).strip())
-        if len(out) < minimum and len(value) >= minimum:
-            pass  # item errors already reported
-        elif len(value) < minimum:
+                out.append(text)
+        if len(value) < minimum:
             self.fail(key, f"expected at least {minimum} item(s), found {len(value)}")
         return tuple(out)
 
@@ -149,7 +130,7 @@ class _Checker:
             return ()
         out: list[Source] = []
         for i, item in enumerate(value):
-            src = _cited(item)
+            src = _source(item)
             if isinstance(src, str):
                 self.fail(f"sources[{i}]", src)
             else:
@@ -171,24 +152,16 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:60]
 
 
-_CITED: dict[Any, Source | str] = {}
-
-
-def _cited(item: Any) -> Source | str:
-    """_source, remembered: most entries cite the same few documents."""
-    key: Any
-    if isinstance(item, str):
-        key = item
-    elif isinstance(item, dict) and all(type(v) in (str, int) for v in item.values()):
-        key = tuple(item.items())  # exact types only: 2018.0 and True must still be checked
-    else:
-        return _source(item)
-    found = _CITED.get(key)
-    if found is None:
-        found = _source(item)
-        if len(_CITED) < 10_000:
-            _CITED[key] = found
-    return found
+def _text_or_reason(value: Any) -> tuple[str, str]:
+    """(the text, "") or ("", why it is not text): a number counts as text, a list or a placeholder does not."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return "", f"expected text, found {_kind(value)}"
+    text = str(value).strip()
+    if not text:
+        return "", "empty"
+    if PLACEHOLDER.match(text):
+        return "", f"placeholder {text!r}"
+    return text, ""
 
 
 def _source(item: Any) -> Source | str:
