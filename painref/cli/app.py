@@ -264,6 +264,7 @@ class ExportKind(StrEnum):
 def export(
     kind: Annotated[ExportKind, typer.Argument(help="anki or markdown.")],
     target: Annotated[str, typer.Argument(help="FILE.apkg for anki; a directory, or - for stdout, for markdown.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace files that already exist.")] = False,
     data: DataOpt = None,
 ) -> None:
     """Export the knowledge base for study: an Anki deck, or Markdown pages.
@@ -271,12 +272,14 @@ def export(
     The Anki deck has one note per quiz fact, tagged by category or region; its
     note ids are stable, so importing a newer deck updates notes instead of
     duplicating them. Markdown gives one linked page per entry and an index.
+    An existing file is never replaced without --force; each file is written
+    whole or not at all.
 
     Examples: painref export anki painref.apkg · painref export markdown notes/ · painref export markdown -
     """
     from painref.cli import studying
 
-    _exit(run_with_store(lambda store: studying.export(store, kind.value, target), data))
+    _exit(run_with_store(lambda store: studying.export(store, kind.value, target, force), data))
 
 
 @app.command()

@@ -417,30 +417,34 @@ def paths(data: str | None) -> Reply:
 
 
 def new(kind: str, ident: str) -> Reply:
-    """Append a commented template for a new entry to the user's layer."""
-    from painref.atomic import write_atomic
+    """Append a commented template for a new entry to the user's layer, in place."""
+    from painref.atomic import append_text
     from painref.dirs import user_dir
     from painref.kb.schema import is_slug
     from painref.kb.templates import TEMPLATES
 
     if not is_slug(ident):
         raise PainrefError(f"{shown(ident)} is not an id", hint="ids are lowercase words joined by hyphens: my-block")
-    path = user_dir() / f"{kind}s.yaml"
-    if path.exists():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PainrefError(f"cannot read {path}: {exc}", hint="fix or move the file, then try again") from None
-        if re.search(rf"^\s*#?\s*-?\s*id:\s*{re.escape(ident)}\s*$", text, re.MULTILINE):
+    home = user_dir()
+    path = home / f"{kind}s.yaml"
+
+    def addition(current: str) -> str:
+        if re.search(rf"^[ \t#-]*id:[ \t]*{re.escape(ident)}[ \t]*\r?$", current, re.MULTILINE):
             raise PainrefError(f"{path} already has an entry or template with id {ident!r}", hint="edit it there")
-    else:
-        text = f"# Your own {kind}s for painref (the user layer). Schema: data/SCHEMA.md in painref's source.\n"
-        text += f"{kind}s:\n"
+        header = ""
+        if not current.strip():
+            header = f"# Your own {kind}s for painref (the user layer). Schema: data/SCHEMA.md in painref's source.\n"
+            header += f"{kind}s:\n"
+        return header + TEMPLATES[kind].format(id=ident)
+
     try:
-        write_atomic(path, [(text.rstrip("\n") + "\n" + TEMPLATES[kind].format(id=ident)).encode("utf-8")])
+        home.mkdir(parents=True, exist_ok=True)
+        append_text(path, addition)
+    except UnicodeDecodeError:
+        raise PainrefError(f"{path} is not UTF-8 text; nothing was added", hint="fix or move the file") from None
     except OSError as exc:
         raise PainrefError(
-            f"cannot write {path}: {exc.strerror or exc}", hint="check the directory's permissions"
+            f"cannot write {path}: {exc.strerror or exc}", hint="check the file and its directory"
         ) from None
     note = f"added a template for {ident!r}; edit it, then run 'painref validate'"
     return Reply({"path": str(path), "id": ident}, text=f"{path}\n", notes=[note])

@@ -36,6 +36,14 @@ def _hot(argv: list[str]) -> tuple[str, list[str], bool] | None:
     return argv[0], words, "--json" in rest
 
 
+def _stdout_gone() -> bool:
+    """Whether stdout was redirected to the null device after its reader went away."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
 def run(argv: list[str]) -> int:
     hot = _hot(argv)
     if hot is not None:
@@ -45,14 +53,25 @@ def run(argv: list[str]) -> int:
         name, words, json = hot
         action = getattr(commands, name)
         return run_with_store(lambda store: action(store, words), None, json)
+    import typer
+
     from painref.cli.app import app, command_app
+    from painref.cli.output import usage_error
 
     chosen = command_app(argv)
     try:
-        (chosen or app)(args=argv, prog_name="painref", standalone_mode=True)
+        code = (chosen or app)(args=argv, prog_name="painref", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return 130
+    except typer.TyperException as exc:  # a usage error, found by the parser: one line and a hint
+        return usage_error(exc)
     except SystemExit as exc:
+        if exc.code == 1 and _stdout_gone():
+            return 0  # help printed into a closed pipe (`painref --help | head`): Rich stopped quietly
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

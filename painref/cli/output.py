@@ -63,6 +63,21 @@ def report(exc: PainrefError) -> int:
     return exc.exit_code
 
 
+def usage_error(exc: Exception) -> int:
+    """A usage error found by the argument parser: one line, a hint, exit 2 (help itself when no arguments)."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        write(ctx.get_help() + "\n")
+        return 0
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    say(" ".join(str(message).split()))
+    where = ctx.command_path if ctx is not None else "painref"
+    _write_err(f"hint: try '{clean(where)} --help'\n")
+    code = getattr(exc, "exit_code", 2)
+    return code if isinstance(code, int) and code else 2
+
+
 def console() -> Any:
     """A Rich console for stdout: colour only on a terminal and without NO_COLOR."""
     from rich.console import Console

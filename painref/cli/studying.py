@@ -7,6 +7,7 @@ after every answer.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from collections.abc import Callable
@@ -15,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from painref.cli import commands
-from painref.cli.output import Reply, console, deliver, open_store, report, say, warn
-from painref.errors import NotFound, PainrefError
+from painref.cli.output import Reply, console, deliver, open_store, report, warn
+from painref.errors import PainrefError
 
 if TYPE_CHECKING:
     from painref.store import Store
@@ -154,30 +155,72 @@ def _finish(out: Any, right: int, answered: int, progress: Progress) -> int:
     return 0
 
 
-def export(store: Store, kind: str, target: str) -> Reply:
-    if kind == "anki":
-        from painref.study.anki import write_package
-        from painref.study.quiz import all_questions
+def export(store: Store, kind: str, target: str, force: bool = False) -> Reply:
+    """An Anki deck, or Markdown pages: written whole or not at all, never over a file unless `force`."""
+    from painref.atomic import Exists
 
-        path = Path(target)
-        if target == "-" or path.suffix != ".apkg":
-            raise PainrefError("anki export needs a file name ending in .apkg", hint="painref export anki deck.apkg")
-        count = write_package(all_questions(store.kb, seed=0), path)
-        return Reply({"path": str(path), "notes": count}, notes=[f"wrote {count} notes to {path}"])
+    try:
+        if kind == "anki":
+            return _export_anki(store, target, force)
+        if target == "-":
+            from painref.views.markdown import pages
+
+            return Reply(text="".join(text + "\n---\n\n" for _name, text in pages(store.kb)))
+        return _export_markdown(store, Path(target), force)
+    except Exists as exc:
+        raise PainrefError(f"{exc.filename} already exists; nothing was written", hint="--force replaces it") from None
+    except OSError as exc:
+        raise PainrefError(
+            f"cannot write {exc.filename or target}: {exc.strerror or exc}", hint="check the path and its permissions"
+        ) from None
+
+
+def _export_anki(store: Store, target: str, force: bool) -> Reply:
+    import tempfile
+
+    from painref.atomic import write_file
+    from painref.study.anki import write_package
+    from painref.study.quiz import all_questions
+
+    path = Path(target)
+    if target == "-" or path.suffix != ".apkg":
+        raise PainrefError("anki export needs a file name ending in .apkg", hint="painref export anki deck.apkg")
+    if not path.parent.is_dir():
+        raise PainrefError(f"no such directory: {path.parent}", hint="the deck goes into an existing directory")
+    if os.path.lexists(path) and not force:
+        raise PainrefError(f"{path} already exists; nothing was written", hint="--force replaces it")
+    # genanki writes a file by name: it writes into a private scratch directory, then it is moved into place.
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".painref-") as scratch:
+        built = Path(scratch) / "deck.apkg"
+        count = write_package(all_questions(store.kb, seed=0), built)
+        write_file(path, [built.read_bytes()], replace=force)
+    return Reply({"path": str(path), "notes": count}, notes=[f"wrote {count} notes to {path}"])
+
+
+def _export_markdown(store: Store, root: Path, force: bool) -> Reply:
+    from painref.atomic import write_file
     from painref.views.markdown import pages
 
-    if target == "-":
-        return Reply(text="".join(text + "\n---\n\n" for _name, text in pages(store.kb)))
-    root = Path(target)
-    if root.exists() and not root.is_dir():
+    if os.path.lexists(root) and not root.is_dir():
         raise PainrefError(f"not a directory: {root}", hint="painref export markdown DIR, or - for stdout")
-    written = 0
-    for name, text in pages(store.kb):
+    if not root.parent.is_dir():
+        raise PainrefError(f"no such directory: {root.parent}", hint="the pages go into a new or existing directory")
+    written = list(pages(store.kb))
+    if not force:
+        clash = [name for name, _text in written if os.path.lexists(root / name)]
+        if clash:
+            raise PainrefError(
+                f"{root / clash[0]} already exists ({len(clash)} page(s) would be replaced); nothing was written",
+                hint="--force replaces them",
+            )
+    root.mkdir(exist_ok=True)
+    inside = root.resolve()
+    for name, text in written:
         page = root / name
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(text, encoding="utf-8")
-        written += 1
-    return Reply({"path": str(root), "pages": written}, notes=[f"wrote {written} pages to {root}"])
-
-
-__all__ = ["NotFound", "export", "quiz", "say"]
+        folder = page.parent
+        if not folder.exists():
+            folder.mkdir()
+        if folder.is_symlink() or not folder.resolve().is_relative_to(inside):
+            raise PainrefError(f"{folder} leads outside {root}; nothing more was written", hint="remove the link")
+        write_file(page, [text.encode("utf-8")], replace=force)
+    return Reply({"path": str(root), "pages": len(written)}, notes=[f"wrote {len(written)} pages to {root}"])
