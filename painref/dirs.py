@@ -63,8 +63,22 @@ def cache_dir() -> Path:
 
 
 def existing_directory(chosen: str | os.PathLike[str], hint: str) -> Path:
-    path = Path(chosen).expanduser()
-    if not path.is_dir():
+    try:
+        path = Path(chosen).expanduser()
+    except RuntimeError:  # ~nosuchuser
+        raise PainrefError(f"no such user's home in {str(chosen)!r}", hint=hint) from None
+    try:
+        if path.is_dir():
+            return path
         what = "not a directory" if path.exists() else "data directory not found"
-        raise PainrefError(f"{what}: {path}", hint=hint)
-    return path
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        what = f"cannot use this path ({getattr(exc, 'strerror', None) or exc})"
+    raise PainrefError(f"{what}: {path}", hint=hint)
+
+
+def is_dir(path: Path) -> bool:
+    """Whether `path` is a directory; False for any path that cannot be looked at (too long, say)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False

@@ -33,6 +33,7 @@ from typing import Any, Generic, TypeVar
 
 from painref import __version__
 from painref.dirs import cache_dir
+from painref.errors import PainrefError
 from painref.kb.layers import Layer, layer_files
 from painref.kb.model import (
     Condition,
@@ -214,7 +215,10 @@ def fingerprint(layers: list[Layer]) -> str:
 
 def _private_dir() -> Path | None:
     """The cache directory, made 0700 if it is new; None if it cannot be used safely."""
-    where = cache_dir()
+    try:
+        where = cache_dir()
+    except PainrefError:
+        return None
     try:
         old = os.umask(0o077)
         try:

@@ -7,6 +7,7 @@ that show a terminal view, so `--json` never loads them.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from painref.kb.model import Entry, Procedure
     from painref.store import Store
 
+# A shell's completion code may evaluate what it is given ($(...), `...`): names keep only plain characters.
+_SHELL_UNSAFE = re.compile(r"[^\w\s.,/()+-]")
 LIST_HINT = "try 'painref list procedures' or 'painref list conditions'"
 CONFIDENT = 80.0  # the matcher's own threshold (painref.find.names.CONFIDENT), repeated to keep it unimported
 
@@ -353,13 +356,13 @@ def guide(store: Store) -> Reply:
 def validate(directory: Path | None, data: str | None) -> Reply:
     """Check one directory (DIR), or every layer in force (--data, or built-in + PAINREF_PATH + user)."""
     from painref import kb as knowledge
-    from painref.dirs import existing_directory
+    from painref.dirs import existing_directory, is_dir
     from painref.errors import DataError
     from painref.kb.layers import Layer, resolve_layers
 
     hint = "validate DIR checks a knowledge-base directory"
     layers = [Layer("data", existing_directory(directory, hint), required=True)] if directory else resolve_layers(data)
-    where = ", ".join(str(layer.path) for layer in layers if layer.required or layer.path.is_dir())
+    where = ", ".join(str(layer.path) for layer in layers if layer.required or is_dir(layer.path))
     try:
         loaded = knowledge.load(layers)
         problems: list[str] = list(loaded.warnings)
@@ -378,6 +381,7 @@ def validate(directory: Path | None, data: str | None) -> Reply:
 
 def paths(data: str | None) -> Reply:
     """The layers in order: whether each exists, and what it adds or overrides."""
+    from painref.dirs import is_dir
     from painref.kb.layers import FILES, read_file, resolve_layers
 
     seen: set[str] = set()
@@ -386,7 +390,7 @@ def paths(data: str | None) -> Reply:
         row: dict[str, Any] = {
             "layer": layer.name,
             "path": str(layer.path),
-            "exists": layer.path.is_dir(),
+            "exists": is_dir(layer.path),
             "files": [],
             "added": 0,
             "overridden": 0,
@@ -395,7 +399,7 @@ def paths(data: str | None) -> Reply:
         }
         for name, key in FILES.items() if row["exists"] else ():
             path = layer.path / name
-            if not path.exists():
+            if not os.path.lexists(path):
                 continue
             row["files"].append(name)
             read = read_file(layer, key, path)
@@ -463,5 +467,5 @@ def complete_entries(incomplete: str, terms: bool = False) -> list[tuple[str, st
     out: list[tuple[str, str]] = []
     for _kind, ident, name, aliases, *_rest in Index(store.db, "terms" if terms else "entries").all_entries():
         if ident.startswith(incomplete) or any(normalize(label).startswith(typed) for label in (name, *aliases)):
-            out.append((ident, name))
+            out.append((ident, _SHELL_UNSAFE.sub("", name)))
     return sorted(out)[:100]

@@ -13,13 +13,14 @@ replace an earlier one with the same id.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from painref.dirs import builtin_data_dir, existing_directory, user_dir
-from painref.errors import DataError, Problem
+from painref.dirs import builtin_data_dir, existing_directory, is_dir, user_dir
+from painref.errors import DataError, PainrefError, Problem
 from painref.kb.model import Note
 
 # The files a knowledge-base directory may hold, and the top-level key of each;
@@ -51,7 +52,9 @@ def resolve_layers(data: str | os.PathLike[str] | None) -> list[Layer]:
     layers = [Layer("built-in", builtin_data_dir(), required=True)]
     for number, entry in enumerate(filter(None, os.environ.get("PAINREF_PATH", "").split(os.pathsep)), 1):
         layers.append(Layer(f"PAINREF_PATH {number}", Path(entry).expanduser()))
-    layers.append(Layer("user", user_dir()))
+    # No user layer without a home directory to hold it (HOME unset, a uid unknown to the system).
+    with contextlib.suppress(PainrefError):
+        layers.append(Layer("user", user_dir()))
     return layers
 
 
@@ -108,7 +111,7 @@ def read_layers(layers: list[Layer]) -> tuple[list[FileRead], list[Problem]]:
     reads: list[FileRead] = []
     missing: list[Problem] = []
     for layer in layers:
-        if not layer.required and not layer.path.is_dir():
+        if not layer.required and not is_dir(layer.path):
             continue  # an optional layer that does not exist adds nothing
         for name, key in FILES.items():
             path = layer.path / name

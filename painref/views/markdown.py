@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 from painref.kb.model import Condition, Entry, KnowledgeBase, Procedure
+from painref.text import clean
 
 DISCLAIMER = "_From painref: an educational reference, not medical advice._"
+
+
+# Characters Markdown (and the HTML it may hold) would act on: each is shown as typed.
+_SPECIAL = re.compile(r"([\\`*_\[\]()<>#|!~{}&])")
+
+
+def md(text: str) -> str:
+    """Text from the knowledge base as literal Markdown: no markup, no links, no HTML, no control characters."""
+    return _SPECIAL.sub(r"\\\1", " ".join(clean(text).split()))
 
 
 def page_path(entry: Entry) -> str:
@@ -17,32 +28,32 @@ def _link(kb: KnowledgeBase, entry_id: str, here: Entry) -> str:
     target = kb.entry(entry_id)
     if target is None:
         return entry_id
-    return f"[{target.name}](../{page_path(target)})"
+    return f"[{md(target.name)}](../{page_path(target)})"
 
 
-def _bullets(items: tuple[str, ...] | list[str]) -> list[str]:
-    return [f"- {item}" for item in items] or ["- —"]
+def _bullets(items: Iterable[str]) -> list[str]:
+    return [f"- {md(item)}" for item in items] or ["- —"]
 
 
 def page(kb: KnowledgeBase, entry: Entry) -> str:
-    lines = [f"# {entry.name}", "", DISCLAIMER, ""]
+    lines = [f"# {md(entry.name)}", "", DISCLAIMER, ""]
     if entry.aliases:
-        lines += [f"Also called: {', '.join(entry.aliases)}", ""]
-    lines += [entry.summary, ""]
+        lines += [f"Also called: {md(', '.join(entry.aliases))}", ""]
+    lines += [md(entry.summary), ""]
     if isinstance(entry, Procedure):
         relief = entry.relief_text
         lines += [
-            f"- **Purpose:** {entry.purpose}",
-            f"- **Category:** {entry.category}",
-            f"- **How it works:** {entry.agent} → {entry.target}",
-            f"- **Imaging:** {', '.join(entry.modalities)} — {entry.imaging_note}",
-            f"- **Anesthesia:** {entry.anesthesia}",
-            f"- **Setting:** {entry.setting}",
-            f"- **Time:** {entry.procedure_time}",
-            f"- **Onset:** {entry.onset}",
-            f"- **Typical relief:** {relief}",
-            f"- **Recovery:** {entry.recovery}",
-            f"- **Bleeding risk (ASRA 2018):** {entry.bleeding_risk} — {entry.bleeding_note}",
+            f"- **Purpose:** {md(entry.purpose)}",
+            f"- **Category:** {md(entry.category)}",
+            f"- **How it works:** {md(entry.agent)} → {md(entry.target)}",
+            f"- **Imaging:** {', '.join(entry.modalities)} — {md(entry.imaging_note)}",
+            f"- **Anesthesia:** {md(entry.anesthesia)}",
+            f"- **Setting:** {md(entry.setting)}",
+            f"- **Time:** {md(entry.procedure_time)}",
+            f"- **Onset:** {md(entry.onset)}",
+            f"- **Typical relief:** {md(relief)}",
+            f"- **Recovery:** {md(entry.recovery)}",
+            f"- **Bleeding risk (ASRA 2018):** {entry.bleeding_risk} — {md(entry.bleeding_note)}",
         ]
         if entry.parent:
             lines.append(f"- **Family:** variant of {_link(kb, entry.parent, entry)}")
@@ -53,8 +64,8 @@ def page(kb: KnowledgeBase, entry: Entry) -> str:
         lines.append("- **Treats:** " + ", ".join(f"{_link(kb, t.id, entry)} ({t.role})" for t in entry.treats))
         lines += ["", "## Risks", "", *_bullets(entry.risks)]
     elif isinstance(entry, Condition):
-        lines += [f"- **Region:** {entry.region}"]
-        lines += [f"- **ICD-10-CM:** {c.code} {c.description}" for c in entry.icd10]
+        lines += [f"- **Region:** {md(entry.region)}"]
+        lines += [f"- **ICD-10-CM:** {md(c.code)} {md(c.description)}" for c in entry.icd10]
         lines += ["", "## Symptoms", "", *_bullets(entry.symptoms)]
         lines += ["", "## Conservative care first", "", *_bullets(entry.conservative_care)]
         lines += ["", "## Procedures", ""]
@@ -70,7 +81,7 @@ def pages(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
     for entry in entries:
         yield page_path(entry), page(kb, entry)
     index = ["# painref", "", DISCLAIMER, "", "## Procedures", ""]
-    index += [f"- [{p.name}]({page_path(p)})" for p in sorted(kb.procedures.values(), key=lambda p: p.name.lower())]
+    index += [f"- [{md(p.name)}]({page_path(p)})" for p in sorted(kb.procedures.values(), key=lambda p: p.name.lower())]
     index += ["", "## Conditions", ""]
-    index += [f"- [{c.name}]({page_path(c)})" for c in sorted(kb.conditions.values(), key=lambda c: c.name.lower())]
+    index += [f"- [{md(c.name)}]({page_path(c)})" for c in sorted(kb.conditions.values(), key=lambda c: c.name.lower())]
     yield "index.md", "\n".join(index) + "\n"
