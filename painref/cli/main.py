@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 
 
@@ -44,7 +45,16 @@ def _stdout_gone() -> bool:
         return True
 
 
+def _arguments(argv: list[str]) -> list[str]:
+    """Arguments as text: bytes that were not UTF-8 (lone surrogates to Python) become U+FFFD."""
+    return [_SURROGATE.sub("\ufffd", arg) for arg in argv]
+
+
+_SURROGATE = re.compile("[\x00\ud800-\udfff]")  # NUL never comes from a real command line
+
+
 def run(argv: list[str]) -> int:
+    argv = _arguments(argv)
     hot = _hot(argv)
     if hot is not None:
         from painref.cli import commands
