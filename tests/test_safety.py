@@ -480,3 +480,51 @@ def test_any_text_in_an_entry_is_shown_inert_or_refused(text: str) -> None:
             assert not RAW_CONTROL.search(out) and not RAW_CONTROL.search(err), argv
             if "--json" in argv and code == 0:
                 json.loads(out)
+
+
+def test_a_full_disk_leaves_the_old_file_whole(tmp_path: Path) -> None:
+    import errno
+
+    from painref.atomic import write_file
+
+    target = tmp_path / "deck.apkg"
+    target.write_bytes(b"old deck")
+
+    def chunks() -> object:
+        yield b"new start"
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_file(target, chunks(), replace=True)  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old deck"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg"]
+
+
+def test_a_read_only_user_file_keeps_its_mode(tmp_path: Path) -> None:
+    home, env = _home(tmp_path)
+    home.mkdir()
+    mine = home / "conditions.yaml"
+    mine.write_text("conditions:\n")
+    os.chmod(mine, 0o444)
+    result = painref("new", "condition", "my-condition", env=env)
+    if result.returncode == 0:  # root may write a read-only file: it is extended, never replaced
+        assert "# - id: my-condition" in mine.read_text()
+    else:
+        assert result.returncode == 2 and mine.read_text() == "conditions:\n"
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o444
+
+
+@pytest.mark.parametrize("value", ["/proc", "relative/dir"])
+def test_odd_xdg_data_homes_still_look_up(value: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PAINREF_HOME"}
+    env.update({"XDG_DATA_HOME": value, "HOME": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "painref", "lookup", "sciatica", "--json"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "relative").exists()
