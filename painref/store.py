@@ -72,7 +72,7 @@ CREATE TABLE vocab(ix TEXT NOT NULL, token TEXT NOT NULL, size INTEGER NOT NULL,
 """
 # The text fields `painref search` looks in, one FTS5 column each (a list field is one column, a line per item).
 SEARCH_FIELDS = (
-    "name", "aliases", "purpose", "imaging", "category", "region", "summary", "mechanism", "symptoms",
+    "name", "aliases", "lay_terms", "purpose", "imaging", "category", "region", "summary", "mechanism", "symptoms",
     "conditions", "icd10", "relief", "onset", "risks", "bleeding_risk", "conservative_care", "anesthesia",
     "setting", "procedure_time", "recovery", "questions",
 )  # fmt: skip
@@ -493,6 +493,7 @@ def searchable_fields(kb: KnowledgeBase, entry: Entry) -> Iterator[tuple[str, st
     """Every text field of an entry that `painref search` looks in, by field name."""
     yield "name", entry.name
     yield "aliases", "; ".join(entry.aliases)
+    yield "lay_terms", "; ".join(entry.lay_terms)
     if isinstance(entry, Procedure):
         yield "purpose", entry.purpose
         yield "category", entry.category.replace("-", " ")

@@ -23,6 +23,7 @@ from painref.text import STOPWORDS, words_of
 FIELD_WEIGHTS = {
     "name": 1.0,
     "aliases": 1.0,
+    "lay_terms": 1.0,
     "purpose": 0.95,
     "imaging": 0.95,
     "category": 0.9,

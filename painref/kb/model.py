@@ -127,6 +127,7 @@ class Procedure:
     next_steps: tuple[str, ...]
     questions: tuple[str, ...]
     sources: tuple[Source, ...]
+    lay_terms: tuple[str, ...] = ()  # how patients and nurses say it; searched, not shown as names
     # Derived at load time from the other entries.
     variants: tuple[str, ...] = field(default=())
     treats: tuple[Link, ...] = field(default=())
@@ -166,6 +167,7 @@ class Condition:
     procedures: tuple[Link, ...]
     questions: tuple[str, ...]
     sources: tuple[Source, ...]
+    lay_terms: tuple[str, ...] = ()
     kind: Kind = "condition"
 
 
@@ -260,6 +262,7 @@ def procedure_from(d: dict[str, Any]) -> Procedure:
         **{
             **d,
             "aliases": tuple(d["aliases"]),
+            "lay_terms": tuple(d["lay_terms"]),
             "modalities": tuple(d["modalities"]),
             "relief_weeks": None if weeks is None else (weeks[0], weeks[1]),
             "risks": tuple(d["risks"]),
@@ -278,6 +281,7 @@ def condition_from(d: dict[str, Any]) -> Condition:
         **{
             **d,
             "aliases": tuple(d["aliases"]),
+            "lay_terms": tuple(d["lay_terms"]),
             "symptoms": tuple(d["symptoms"]),
             "icd10": tuple(IcdCode(i["code"], i["description"]) for i in d["icd10"]),
             "conservative_care": tuple(d["conservative_care"]),

@@ -193,12 +193,12 @@ def _source(item: Any) -> Source | str:
 
 
 PROCEDURE_FIELDS = {
-    "id", "name", "aliases", "parent", "category", "purpose", "summary", "mechanism", "imaging",
+    "id", "name", "aliases", "lay_terms", "parent", "category", "purpose", "summary", "mechanism", "imaging",
     "anesthesia", "setting", "procedure_time", "onset", "relief", "recovery", "risks", "bleeding_risk",
     "prerequisites", "next_steps", "questions", "sources",
 }  # fmt: skip
 CONDITION_FIELDS = {
-    "id", "name", "aliases", "region", "summary", "symptoms", "icd10", "conservative_care", "procedures",
+    "id", "name", "aliases", "lay_terms", "region", "summary", "symptoms", "icd10", "conservative_care", "procedures",
     "questions", "sources",
 }  # fmt: skip
 
@@ -285,6 +285,7 @@ def _procedure(c: _Checker) -> Procedure:
         next_steps=c.ids("next_steps"),
         questions=c.texts("questions", minimum=3),
         sources=c.sources(),
+        lay_terms=c.texts("lay_terms", minimum=0, optional=True),
     )
 
 
@@ -330,6 +331,7 @@ def _condition(c: _Checker) -> Condition:
         procedures=tuple(links),
         questions=c.texts("questions", minimum=3),
         sources=c.sources(),
+        lay_terms=c.texts("lay_terms", minimum=0, optional=True),
     )
 
 
