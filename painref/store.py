@@ -49,7 +49,7 @@ from painref.kb.model import (
     term_from,
     to_json,
 )
-from painref.text import STOPWORDS, fold_plurals, normalize
+from painref.text import FUNCTION, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
 FORMAT = 1
@@ -460,7 +460,7 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
             n_label += 1
             words = fold_plurals(norm)
             # Function words in names ("arthritis of the knee") are not matched against.
-            tokens = [t for t in words if t not in STOPWORDS] or words
+            tokens = [t for t in words if t not in FUNCTION] or words
             joined = " ".join(tokens)
             for key in {norm, norm.replace(" ", ""), " ".join(words), joined}:
                 exact.setdefault(key, set()).add(entry)

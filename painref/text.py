@@ -45,8 +45,13 @@ FUNCTION_WORDS = """a about after am an and any are as at be been before being b
 # Words that say what the user wants to know, not what about: "how long does rfa last",
 # "is kyphoplasty safe", "questions about epidural injections".
 INTENT_WORDS = """define definition explain help helps know last lasting lasts long mean means need question
-    questions safe tell work works"""
-STOPWORDS = frozenset(FUNCTION_WORDS.split()) | frozenset(INTENT_WORDS.split())
+    questions safe tell work works painful hurt hurts risk risks risky danger dangerous safety side effect
+    effects complication complications recovery recover recovering cost costs price insurance covered
+    success successful effective take takes time prepare preparation expect expected happen happens
+    normal difference compare comparison better best option options candidate good treat treats treated
+    treating treatment treatments"""
+FUNCTION = frozenset(FUNCTION_WORDS.split())
+STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split())
 
 
 def words_of(text: str) -> list[str]:

@@ -423,7 +423,7 @@ def test_a_layer_file_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind
 def test_names_in_every_script_are_names(tmp_path: Path) -> None:
     kb = _hostile_layer(tmp_path, "Блокада медиальной ветви", "Греческий: νευρικός αποκλεισμός; 内側枝ブロック")
     assert painref("validate", str(kb)).returncode == 0
-    found = painref("lookup", "блокада", "--json", "--data", str(kb))
+    found = painref("lookup", "блокада медиальной", "--json", "--data", str(kb))
     assert json.loads(found.stdout)["matches"][0]["id"] == "medial-branch-block"
 
 

@@ -49,6 +49,7 @@ Thresholds, and why (measured on tests/data/search_eval.yaml):
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -56,12 +57,33 @@ from typing import Any, Literal
 from painref.text import STOPWORDS, normalize, words_of
 
 CONFIDENT = 80.0
+# A word a name does not cover but the entry's card says ("recovery" for Kyphoplasty) weighs this much.
+EXPLAINED_WEIGHT = 0.1
+EXPLAINED_COST = 5.0
+# How much a name's share of words matched counts: a word matching one word of a three-word
+# name ("laminectomy" against "post laminectomy pain") stays below CONFIDENT.
+NAME_BASE = 0.65
+# The card fields that describe what an entry is, for matching a description (symptoms, lay words).
+DESCRIBING = "name aliases lay_terms symptoms summary region mechanism"
+# A word in more than this share of the entries' describing fields is generic for descriptions ("pain").
+CONTENT_GENERIC = 0.3
+# Content matches rank below name matches of the same coverage, and need at least this share of the words.
+CONTENT_MIN = 0.6
+CONTENT_LEAD = 0.2
+CONTENT_WORDS = 3  # a description has at least this many specific words
+CONTENT_CONFIDENT = 90.0
+CONTENT_PROCEDURE = 0.85
+# In a question, an extra word that does not modify the name weighs this much ("how often can ... be repeated").
+QUESTION_EXTRA = 0.2
+QUESTION_WORDS = frozenset(
+    "what how is are can could does do did why when which who should will would where".split()  # noqa: SIM905
+)
 SUGGEST = 45.0
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
 UNKNOWN_WEIGHT = 0.1
 AMBIGUOUS_TIE = 3
-TIE_WINDOW = 5.0
+TIE_WINDOW = 6.5
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
 GENERIC_SHARE = 0.10
 MAX_QUERY_CHARS = 200
@@ -93,6 +115,7 @@ class Result:
     query: str
     matches: list[Hit] = field(default_factory=list)
     suggestions: list[Hit] = field(default_factory=list)
+    unexplained: list[str] = field(default_factory=list)  # words no entry's name or card accounts for
 
     @property
     def best(self) -> Hit | None:
@@ -120,6 +143,7 @@ class Index:
         ).fetchall()
         self.generic: frozenset[str] = frozenset(row[0] for row in rows) | STOPWORDS
         self._entries: dict[int, EntryRow] = {}
+        self.has_fulltext = bool(db.execute("SELECT 1 FROM meta WHERE key = 'fulltext' AND value = 'yes'").fetchone())
         self._vocab: dict[str, list[int] | None] = {}
 
     def exact(self, key: str) -> tuple[int, ...]:
@@ -159,6 +183,19 @@ class Index:
         found = self.entries([row[0] for row in rows])
         return [found[row[0]] for row in rows]
 
+    def linked(self, entries: set[int]) -> set[int]:
+        """The entries linked to these (a condition and the procedures that treat it, a family)."""
+        if not entries:
+            return set()
+        ids = [row[1] for row in self.entries(entries).values()]
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT e.rowid FROM links l JOIN entries e ON e.id IN (l.source, l.target) "
+            f"WHERE (l.source IN ({marks}) OR l.target IN ({marks})) AND e.kind IN ('procedure', 'condition')",
+            [*ids, *ids],
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def _labels(self, ns: set[int]) -> dict[int, tuple[int, str, str]]:
         """label number -> (entry, label, its words joined by spaces)."""
         out: dict[int, tuple[int, str, str]] = {}
@@ -196,7 +233,7 @@ class Index:
         kind, ident, name, aliases, _depth, _family = self.entry(e_index)
         return Hit(kind, ident, name, aliases, round(max(0.0, min(100.0, score)), 1), matched)
 
-    def _word_matches(self, word: str, fuzzy: bool) -> dict[str, int]:
+    def _word_matches(self, word: str, fuzzy: bool, typed: int = 0) -> dict[str, int]:
         """Vocabulary words matching a query word, with the edits it took (prefix = 1)."""
         found: dict[str, int] = {}
         if self.known(word):
@@ -207,7 +244,8 @@ class Index:
                     break
                 if 2 * len(word) >= len(candidate):
                     found.setdefault(candidate, 1)  # half a word or more typed: costs like one edit
-        edits = max_edits(word) if fuzzy else 0
+        # `typed`: the word's length as typed, before a plural was folded ("cprs" -> "cpr" is 4 letters).
+        edits = max_edits("x" * max(len(word), typed)) if fuzzy else 0
         if edits:
             from rapidfuzz import process
             from rapidfuzz.distance import OSA
@@ -215,13 +253,18 @@ class Index:
             for candidate, distance, _ in process.extract(
                 word, self._near(word, edits), scorer=OSA.distance, score_cutoff=edits, limit=None
             ):
-                if abs(len(candidate) - len(word)) <= edits and max_edits(candidate) >= distance:
+                if abs(len(candidate) - len(word)) <= edits and max(max_edits(candidate), edits) >= distance:
                     found[candidate] = min(found.get(candidate, 99), int(distance))
         return found
 
     def match(self, query: str, limit: int = MAX_MATCHES) -> Result:
+        sides = comparison(query)
+        if sides is not None:  # "X vs Y", "difference between X and Y": what is asked about first
+            first = self.match(sides[0], limit)
+            return Result(query, first.matches, first.suggestions, first.unexplained)
         result = Result(query=query)
-        norm = normalize(query[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS].strip()
+        text = spinal_levels(query[: MAX_QUERY_CHARS * 4])
+        norm = normalize(text)[:MAX_QUERY_CHARS].strip()
         if not norm:
             return result
         scores: dict[int, tuple[float, str]] = {}
@@ -237,8 +280,21 @@ class Index:
         for key in {" ".join(words), " ".join(content), "".join(content)}:
             for e_index in self.exact(key):
                 scores[e_index] = (100.0, self.entry(e_index)[2])
+        # Words typed with punctuation in them ("-rf", "c5/6") are taken exactly, never fuzzily.
+        exact_only = {w for token in text.split() if not token.isalnum() for w in words_of(token)}
         # An exact hit needs no fuzzy scoring; close variants are still ranked beside it.
-        self._score_tokens(content, scores, fuzzy=not scores)
+        typed = {w: len(raw) for raw, w in zip(norm.split(), words, strict=False)}
+        # Where each content word stands among all the words: a word right before a name is a
+        # modifier of it ("pudendal nerve block"); in a question, other extra words are about
+        # what is asked ("can I drive home after a nerve block").
+        position = [i for i, w in enumerate(words) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+        question = words[0] in QUESTION_WORDS or query.rstrip().endswith("?")
+        self._score_tokens(
+            content, scores, fuzzy=not scores, exact_only=exact_only, result=result, typed=typed,
+            position=position, question=question,
+        )  # fmt: skip
+        if self.ix == "entries" and not any(score >= CONFIDENT for score, _m in scores.values()):
+            self._score_content(content, scores)
         rows = self.entries(scores)
         ranked = sorted(scores.items(), key=lambda item: (-item[1][0], rows[item[0]][4], rows[item[0]][2].lower()))
         # Three or more unrelated entries (nearly) tied at the top: the query is ambiguous
@@ -255,29 +311,47 @@ class Index:
                 result.suggestions.append(hit)
         return result
 
-    def _score_tokens(self, words: list[str], scores: dict[int, tuple[float, str]], fuzzy: bool) -> None:
-        matches = [self._word_matches(w, fuzzy) for w in words]
+    def _in_content(self, word: str, columns: str = "") -> set[int]:
+        """The entries whose card text holds the word (stemmed, as `search` finds it), in these columns."""
+        if not self.has_fulltext:
+            return set()
+        phrase = '"' + word.replace('"', '""') + '"'
+        match = f"{{{columns}}} : {phrase}" if columns else phrase
+        try:
+            rows = self.db.execute("SELECT entry FROM fulltext WHERE fulltext MATCH ?", (match,)).fetchall()
+        except sqlite3.OperationalError:
+            return set()
+        return {row[0] for row in rows}
+
+    def _score_tokens(
+        self,
+        words: list[str],
+        scores: dict[int, tuple[float, str]],
+        fuzzy: bool,
+        exact_only: set[str],
+        result: Result,
+        typed: dict[str, int],
+        position: list[int],
+        question: bool,
+    ) -> None:
+        matches = [self._word_matches(w, fuzzy and w not in exact_only, typed.get(w, 0)) for w in words]
         # Two query words glued together may form one indexed word ("radio frequency").
         glued = [
             self._word_matches(words[i] + words[i + 1], fuzzy) if i + 1 < len(words) else {} for i in range(len(words))
         ]
-        # Words found nowhere in the vocabulary, even fuzzily, are noise ("how long does
-        # rfa last"): they weigh little, so they neither block a match nor make one.
-        weights = [
-            GENERIC_WEIGHT if w in self.generic else UNKNOWN_WEIGHT if not (m or g) else 1.0
-            for w, m, g in zip(words, matches, glued, strict=True)
-        ]
-        # Two or more unknown words: probably not about pain medicine at all.
-        unknown = sum(1 for m, g in zip(matches, glued, strict=True) if not (m or g))
-        cap = GENERIC_CAP if unknown >= 2 else 100.0
-        total = sum(weights)
-        # An unknown word of four letters or more may name something the knowledge base
-        # lacks ("sphenopalatine ganglion block" is not the stellate ganglion block). It
-        # counts in full against a name that also has an informative word left unmatched;
-        # against a name it covers completely it is still noise ("kyphoplasty recovery").
-        stand_ins = (1 - UNKNOWN_WEIGHT) * sum(
-            1 for w, m, g in zip(words, matches, glued, strict=True) if not (m or g) and len(w) >= 4
-        )
+        weights = [GENERIC_WEIGHT if w in self.generic else 1.0 for w in words]
+        # Words found nowhere among the names, even fuzzily.
+        unknown = [not (m or g) for m, g in zip(matches, glued, strict=True)]
+        # Every word must be explained. One a name does not cover is explained when the
+        # entry's own card says it ("kyphoplasty recovery", "recovery after a stimulator
+        # implant"): then it weighs almost nothing. Otherwise it counts in full against the
+        # entry: it names something else ("labor epidural", "ACL tear", "basivertebral
+        # nerve ablation", "; rm -rf /").
+        explained = [self._in_content(w) if self.ix == "entries" else set() for w in words]
+        # A word naming an entry linked to this one explains itself too ("SCS for FBSS", "rfa for knee OA").
+        for n, found in enumerate(matches):
+            named = {self._labels(set(self.postings(t)))[m][0] for t in found for m in self.postings(t)}
+            explained[n] |= self.linked(named)
         # Names sharing only generic words with the query cannot reach SUGGEST when it
         # has an informative word: score only names that share an informative one.
         informative = [found for i, found in enumerate((*matches, *glued)) if found and weights[i % len(words)] == 1.0]
@@ -286,43 +360,149 @@ class Index:
             for token in found:
                 candidates.update(self.postings(token))
         labels = self._labels(candidates)
+        missing: dict[str, int] = {}
         for n_index in candidates:
             entry, label, tokens = labels[n_index]
             name_tokens = set(tokens.split(" "))
             used: set[str] = set()
-            covered = 0.0
+            covered = [False] * len(words)
             edits = 0
-            significant = False
             i = 0
             while i < len(words):
                 best = _best(matches[i], name_tokens - used)
                 pair = _best(glued[i], name_tokens - used)
                 if pair is not None and (best is None or pair[1] < best[1]):
                     used.add(pair[0])
-                    covered += weights[i] + weights[i + 1]
+                    covered[i] = covered[i + 1] = True
                     edits += pair[1]
-                    significant = significant or weights[i] == 1.0 or weights[i + 1] == 1.0
                     i += 2
                     continue
                 if best is not None:
                     used.add(best[0])
-                    covered += weights[i]
+                    covered[i] = True
                     edits += best[1]
-                    significant = significant or weights[i] == 1.0
                 i += 1
             if not used:
                 continue
             name_cover = len(used) / len(name_tokens)
-            against = total
-            if stand_ins and any(t not in self.generic for t in name_tokens - used):
-                against += stand_ins
-            score = 100.0 * (covered / against) * (0.8 + 0.2 * name_cover) - 3.0 * edits
+            covered_at = {position[n] for n in range(len(words)) if covered[n]}
+            got = against = 0.0
+            significant = False
+            by_card = 0.0
+            for n, _word in enumerate(words):
+                if covered[n]:
+                    got += weights[n]
+                    against += weights[n]
+                    significant = significant or weights[n] == 1.0
+                elif entry in explained[n] and name_cover > 0.5:
+                    # Only for a name mostly matched: "lumbar fusion surgery" is not SI joint fusion.
+                    got += EXPLAINED_WEIGHT
+                    against += EXPLAINED_WEIGHT
+                    by_card += EXPLAINED_COST * weights[n]
+                elif question and position[n] + 1 not in covered_at:
+                    against += QUESTION_EXTRA * weights[n]
+                else:
+                    against += weights[n]
+            # A word the card explains counts a little less than one a name covers, so that
+            # "lumbar epidural steroid injection" is the lumbar variant, not the general entry.
+            score = 100.0 * (got / against) * (NAME_BASE + (1 - NAME_BASE) * name_cover) - 3.0 * edits - by_card
+            if edits and name_cover < 0.5:
+                score = min(score, CONFIDENT - 5)  # a typo of one word of a longer name is a guess ("null" ~ "full")
             if not significant and len(words) == 1:
                 score = min(score, GENERIC_CAP)
-            score = min(score, cap)
+            if sum(unknown) >= 2:
+                score = min(score, GENERIC_CAP)  # two words no name knows: probably not about pain medicine
             previous = scores.get(entry)
             if previous is None or score > previous[0]:
                 scores[entry] = (score, label)
+                for n, word in enumerate(words):
+                    if not covered[n] and entry not in explained[n] and weights[n] == 1.0:
+                        missing[word] = missing.get(word, 0) + 1
+        result.unexplained = [w for w in words if w in missing and all(w not in m for m in matches)]
+
+    def _score_content(self, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
+        """Entries whose cards describe what the query says: a description of symptoms finds its condition.
+
+        The describing fields (names, lay terms, symptoms, summary, region,
+        mechanism) are ranked by bm25 for any of the query's words. The best entry
+        is confident only when it holds at least CONTENT_MIN of the specific words
+        (a word most entries hold, "pain", counts GENERIC_WEIGHT) and leads the next
+        entry of another family by CONTENT_LEAD in bm25; otherwise it is a suggestion.
+        A procedure's card describes what it treats, so a description fits a condition
+        better: a procedure scores CONTENT_PROCEDURE of it.
+        """
+        from painref.store import SEARCH_FIELDS
+
+        words = list(dict.fromkeys(w for w in words if len(w) >= 3 and not w.isdigit()))
+        if not self.has_fulltext or len(words) < 2:
+            return  # one word is a name or nothing: a description has more
+        describing = DESCRIBING.split()
+        held = [self._in_content(w, DESCRIBING) for w in words]
+        count = max(1, int(self.db.execute("SELECT value FROM meta WHERE key = 'entries'").fetchone()[0]))
+        weights = [
+            GENERIC_WEIGHT if len(h) > CONTENT_GENERIC * count or w in self.generic else 1.0
+            for w, h in zip(words, held, strict=True)
+        ]
+        specific = weights.count(1.0)
+        if specific < 2:
+            return
+        # Specific words that no card says at all ("aortic stenosis", "ACL tear", "torn meniscus"):
+        # the query is about something else. A long description may hold one.
+        nowhere = sum(
+            1 for w, h in zip(words, held, strict=True) if not h and not self.known(w) and not self._in_content(w)
+        )
+        described = specific >= CONTENT_WORDS and nowhere <= (specific - 1) // 4
+        column_weights = ", ".join("1.0" if f in describing else "0.0" for f in SEARCH_FIELDS)
+        anyword = " OR ".join('"' + w.replace('"', '""') + '"' for w, h in zip(words, held, strict=True) if h)
+        if not anyword:
+            return
+        rows = self.db.execute(
+            f"SELECT entry, bm25(fulltext, 0, {column_weights}) FROM fulltext "
+            f"WHERE fulltext MATCH ? ORDER BY 2 LIMIT 8",
+            (f"{{{DESCRIBING}}} : ({anyword})",),
+        ).fetchall()
+        if not rows:
+            return
+        total = sum(weights)
+        info = self.entries([entry for entry, _rank in rows])
+        best_entry, best_rank = rows[0]
+        lead = 1.0
+        for entry, rank in rows[1:]:
+            if info[entry][5] != info[best_entry][5]:
+                lead = (rank - best_rank) / abs(best_rank) if best_rank else 0.0
+                break
+        for place, (entry, _rank) in enumerate(rows):
+            share = sum(wt for wt, h in zip(weights, held, strict=True) if entry in h) / total
+            kind_factor = CONTENT_PROCEDURE if info[entry][0] == "procedure" else 1.0
+            if place == 0 and described and share >= CONTENT_MIN and lead >= CONTENT_LEAD:
+                score = CONTENT_CONFIDENT * kind_factor
+            else:
+                score = min(CONFIDENT - 5, 100.0 * share) * kind_factor
+            previous = scores.get(entry)
+            if previous is None or score > previous[0]:
+                scores[entry] = (score, info[entry][2])
+
+
+_VS = re.compile(r"\s+(?:vs\.?|versus)\s+", re.IGNORECASE)
+_BETWEEN = re.compile(r"\bdifferences?\s+between\s+(.+?)\s+and\s+(.+)", re.IGNORECASE)
+
+
+def comparison(query: str) -> list[str] | None:
+    """The sides of "X vs Y" or "difference between X and Y", or None."""
+    found = _BETWEEN.search(query)
+    if found:
+        return [found.group(1).strip(" ?"), found.group(2).strip(" ?")]
+    sides = [side.strip(" ?") for side in _VS.split(query)]
+    return sides if len(sides) > 1 and all(sides) else None
+
+
+# Spinal levels as clinicians write them: "C6", "L4-5", "L5-S1", "c-spine" name a region of the spine.
+_LEVEL = re.compile(r"\b([CcTtLlSs])[1-8](?:\s*[-/]\s*[CcTtLlSs]?[1-8])?\b|\b([CcTtLl])-spine\b")
+_REGION = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
+
+
+def spinal_levels(text: str) -> str:
+    return _LEVEL.sub(lambda m: _REGION[(m.group(1) or m.group(2)).lower()], text)
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:
