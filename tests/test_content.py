@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,74 @@ def test_icd10_codes_exist_with_official_descriptions(kb: KnowledgeBase) -> None
         for code in cond.icd10:
             assert icd.is_valid_item(code.code), (cond.id, code.code)
             assert icd.get_description(code.code) == code.description, (cond.id, code.code)
+
+
+def test_icd10_codes_are_billable_leaves(kb: KnowledgeBase) -> None:
+    """A code with children (a category or subcategory header) cannot be billed.
+
+    The package lists the 7th-character codes (M80.08XA, S13.4XXA) as children of the
+    code they extend, so a code still missing its 7th character is not a leaf either.
+    """
+    import simple_icd_10_cm as icd
+
+    for cond in kb.conditions.values():
+        for code in cond.icd10:
+            assert icd.is_leaf(code.code), (cond.id, code.code, icd.get_children(code.code))
+
+
+# A code reference inside an Excludes1 note: "M51.1-", "M50.1", "M54.3-M54.4", "G56-G58", "M54.-".
+_CODE = r"[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?"
+_EXCLUDED = re.compile(rf"({_CODE})(?:\s*-\s*({_CODE}))?")
+
+
+def _excluded_ranges(note: str) -> list[tuple[str, str]]:
+    """The codes an Excludes1 note names, as (low, high) prefixes without dots."""
+    out = []
+    for inside in re.findall(r"\(([^()]*)\)", note):
+        for low, high in _EXCLUDED.findall(inside):
+            out.append((low.replace(".", ""), (high or low).replace(".", "")))
+    return out
+
+
+def _named_by(code: str, low: str, high: str) -> bool:
+    bare = code.replace(".", "")
+    return bare[: len(low)] >= low and bare[: len(high)] <= high
+
+
+def test_the_range_parser_reads_the_note_forms_the_tabular_uses() -> None:
+    assert _excluded_ranges("sciatica (M54.3-M54.4)") == [("M543", "M544")]
+    assert _excluded_ranges("mononeuropathies (G56-G58)") == [("G56", "G58")]
+    assert _excluded_ranges("traumatic fracture of vertebra (S12.-, S22.-, S32.-)") == [
+        ("S12", "S12"),
+        ("S22", "S22"),
+        ("S32", "S32"),
+    ]
+    assert _named_by("M54.42", "M544", "M544") and _named_by("G58.9", "G56", "G58")
+    assert not _named_by("G59", "G56", "G58") and not _named_by("M54.50", "M543", "M544")
+
+
+def test_no_two_codes_of_one_condition_exclude_each_other(kb: KnowledgeBase) -> None:
+    """Excludes1 means "never coded together": a condition's codes must not say so of each other.
+
+    The note may sit on the code or on any of its ancestors, and either code may carry it.
+    """
+    import simple_icd_10_cm as icd
+
+    def excludes1(code: str) -> list[tuple[str, str]]:
+        notes = [n for c in (code, *icd.get_ancestors(code)) for n in icd.get_excludes1(c)]
+        return [r for n in notes for r in _excluded_ranges(n)]
+
+    # The notes that the shipped codes are known to carry: the parser must be reading them.
+    assert ("M544", "M544") in excludes1("M54.31")
+    assert ("M511", "M511") in excludes1("M54.16")
+
+    for cond in kb.conditions.values():
+        codes = [c.code for c in cond.icd10]
+        for a in codes:
+            ranges = excludes1(a)
+            for b in codes:
+                if b != a:
+                    assert not any(_named_by(b, low, high) for low, high in ranges), (cond.id, a, b)
 
 
 def test_seed_facts_are_carried(kb: KnowledgeBase) -> None:
