@@ -392,9 +392,10 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
     )
     db.executemany("INSERT INTO links VALUES (?,?,?,?)", list(_links(kb)))
     by_ix = {"entries": [], "terms": []}  # type: dict[str, list[tuple[int, str, tuple[str, ...]]]]
-    for n, (kind, _rec, name, aliases, _depth, _family) in enumerate(rows, 1):
+    for n, (kind, rec, name, aliases, _depth, _family) in enumerate(rows, 1):
         if kind in ("procedure", "condition"):
-            by_ix["entries"].append((n, name, aliases))
+            # Lay terms are names too, as patients say them (they may be shared: then they tie).
+            by_ix["entries"].append((n, name, (*aliases, *rec.lay_terms)))
         elif kind == "term":
             by_ix["terms"].append((n, name, aliases))
     for ix, named in by_ix.items():

@@ -68,8 +68,8 @@ DESCRIBING = "name aliases lay_terms symptoms summary region mechanism"
 # A word in more than this share of the entries' describing fields is generic for descriptions ("pain").
 CONTENT_GENERIC = 0.3
 # Content matches rank below name matches of the same coverage, and need at least this share of the words.
-CONTENT_MIN = 0.6
-CONTENT_LEAD = 0.2
+CONTENT_MIN = 0.5
+CONTENT_LEAD = 0.1
 CONTENT_WORDS = 3  # a description has at least this many specific words
 CONTENT_CONFIDENT = 90.0
 CONTENT_PROCEDURE = 0.85
