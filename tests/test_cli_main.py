@@ -10,6 +10,7 @@ from painref.cli.main import _hot, run
 from tests.conftest import FIXTURE_KB
 
 DATA = str(FIXTURE_KB)
+REPO_DATA = FIXTURE_KB.parent.parent.parent / "data"
 
 
 @pytest.mark.parametrize(
@@ -65,4 +66,30 @@ def test_fast_path_matches_typer(
 def test_slow_path_runs_typer(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["list", "procedures", "--json", "--data", DATA]) == 0
     assert '"radiofrequency-ablation"' in capsys.readouterr().out
-    assert run(["frobnicate"]) == 2
+    assert run(["frobnicate"]) == 2  # not a command, and no entry: a usage error
+
+
+def test_the_command_list_matches_the_app() -> None:
+    from painref.cli.main import COMMANDS
+
+    names = {info.name or (info.callback.__name__ if info.callback else "") for info in app.registered_commands}
+    assert set(COMMANDS) - {"help"} == names
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "needle"),
+    [
+        (["sciatica", "--json"], 0, '"id": "sciatica"'),
+        (["slipped", "disc", "--json"], 0, '"matches"'),
+        (["qwxzvbn"], 2, ""),  # neither a command nor an entry
+        (["lokup", "sciatica"], 2, ""),
+        (["help"], 0, "lookup"),
+        (["help", "compare"], 0, "compare"),
+    ],
+)
+def test_a_first_word_that_is_not_a_command_is_a_lookup(
+    argv: list[str], code: int, needle: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAINREF_DATA", str(REPO_DATA))
+    assert run(argv) == code
+    assert needle in capsys.readouterr().out

@@ -107,3 +107,56 @@ def _db_of(rows: list[tuple[str, str, str, tuple[str, ...], int, str]]) -> sqlit
     store._name_index(db, "entries", [(n, row[2], row[3]) for n, row in enumerate(rows, 1)])
     db.execute("INSERT INTO meta VALUES ('entries', ?)", (str(len(rows)),))
     return db
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Index:
+    from painref.dirs import builtin_data_dir
+
+    return index_of(load_uncached(builtin_data_dir()))  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "labor epidural",
+        "epidural for childbirth",
+        "ACL tear",
+        "breast pump",
+        "stem cell transplant",
+        "; rm -rf /",
+        "basivertebral nerve ablation",
+        "pudendal nerve block",
+        "aortic stenosis",
+    ],
+)
+def test_a_word_nothing_explains_keeps_a_neighbour_from_being_the_answer(shipped: Index, query: str) -> None:
+    assert shipped.match(query).matches == []
+
+
+def test_the_unexplained_word_is_named(shipped: Index) -> None:
+    assert "basivertebral" in shipped.match("basivertebral nerve ablation").unexplained
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("what are the risks of vertebroplasty", "vertebroplasty"),
+        ("is radiofrequency ablation painful", "radiofrequency-ablation"),
+        ("recovery after a spinal cord stimulator implant", "spinal-cord-stimulator-implant"),
+        ("how long does a medial branch block last", "medial-branch-block"),
+        ("L4-5 lumbar facet injection", "lumbar-facet-injection"),
+        ("c-spine rfa", "cervical-radiofrequency-ablation"),
+        ("difference between kyphoplasty and vertebroplasty", "kyphoplasty"),
+        ("cprs", "complex-regional-pain-syndrome"),
+    ],
+)
+def test_questions_levels_and_comparisons(shipped: Index, query: str, expected: str) -> None:
+    best = shipped.match(query).best
+    assert best is not None and best.id == expected
+
+
+def test_fuzzy_matching_never_touches_short_or_punctuated_words(shipped: Index) -> None:
+    # "esi" is an alias; "esx" is three letters, one edit away: not matched.
+    assert shipped.match("esx").matches == []
+    assert shipped.match("-rfx").matches == []

@@ -103,6 +103,14 @@ def lookup(store: Store, words: list[str]) -> Reply:
 
     query = _query(words)
     require_words(query)
+    from painref.find.names import comparison
+
+    sides = comparison(query)
+    if sides is not None:  # "rfa vs epidural", "difference between kyphoplasty and vertebroplasty"
+        try:
+            return compare(store, [sides[0], "vs", *sides[1:]])
+        except PainrefError:
+            pass  # not two procedures: look up what was asked about first
     result = entries_index(store).match(query)
     kb = store.kb
     if result.best is None:
@@ -127,6 +135,20 @@ def lookup(store: Store, words: list[str]) -> Reply:
     return Reply(lookup_record(result), view)
 
 
+def routed_lookup(store: Store, words: list[str]) -> Reply:
+    """`painref WORDS...`: a lookup; finding nothing is a usage error, since a command may have been meant."""
+    reply = lookup(store, words)
+    if reply.code == 1:
+        hints = reply.missing.hint if reply.missing else None
+        reply.code = 2
+        reply.missing = NotFound(
+            f"{shown(_query(words))} is not a command, and no entry matches it confidently",
+            hint=f"{hints}; 'painref --help' lists the commands" if hints and hints != LIST_HINT else LIST_HINT,
+        )
+        reply.missing.exit_code = 2
+    return reply
+
+
 def show(store: Store, words: list[str]) -> Reply:
     from painref.views.records import entry_record
 
@@ -143,9 +165,7 @@ def show(store: Store, words: list[str]) -> Reply:
 def compare(store: Store, names: list[str]) -> Reply:
     from painref.views.records import procedure_record
 
-    if len(names) < 2:
-        raise PainrefError("compare needs at least two procedures", hint="e.g. painref compare rfa epidural")
-    procs = [resolve_procedure(store, arg) for arg in names]
+    procs = split_procedures(store, names)
     if len({p.id for p in procs}) < len(procs):
         raise PainrefError(
             "the same procedure was named twice: " + ", ".join(p.name for p in procs),
@@ -158,6 +178,80 @@ def compare(store: Store, names: list[str]) -> Reply:
         return compare_table(store.kb, procs)
 
     return Reply({"procedures": [procedure_record(store.kb, p) for p in procs]}, view)
+
+
+MAX_SPLIT_WORDS = 10  # beyond this, the ways to split the words are too many to try: quotes or "vs" are needed
+SEPARATORS = ("vs", "vs.", "versus")
+
+
+def split_procedures(store: Store, args: list[str]) -> list[Procedure]:
+    """The procedures a compare names: the best split of its words ("genicular rfa epidural" is two).
+
+    "vs" separates explicitly, and a quoted argument is never split. Every way to
+    split the rest into two or more procedures is tried; the split whose parts are
+    all confident procedures with the best mean score wins. Two best splits that
+    name different procedures are a usage error: the user says which.
+    """
+    from painref.kb.model import Procedure
+
+    groups: list[list[str]] = [[]]
+    for arg in args:
+        if arg.strip().lower() in SEPARATORS:
+            groups.append([])
+        elif arg.strip():
+            groups[-1].append(arg.strip())
+    groups = [g for g in groups if g]
+    hint = 'quote each name or put "vs" between them: painref compare "medial branch block" vs rfa'
+    if len(groups) > 1:  # explicit: each group is one procedure
+        return [resolve_procedure(store, " ".join(g)) for g in groups]
+    units = groups[0] if groups else []
+    if len(units) < 2:
+        raise PainrefError("compare needs at least two procedures", hint="e.g. painref compare rfa epidural")
+    if sum(len(u.split()) for u in units) > MAX_SPLIT_WORDS:
+        raise PainrefError("too many words to tell where each procedure's name ends", hint=hint)
+    index = entries_index(store)
+    seen: dict[str, tuple[float, str, str] | None] = {}
+
+    def part(text: str) -> tuple[float, str, str] | None:
+        if text not in seen:
+            exact = store.kb.entry(text)
+            best = index.match(text).best
+            if exact is not None:
+                seen[text] = (100.0, exact.kind, exact.id)
+            else:
+                seen[text] = (best.score, best.kind, best.id) if best else None
+        return seen[text]
+
+    best_mean = -1.0
+    winners: set[tuple[str, ...]] = set()
+    for cuts in range(1 << (len(units) - 1)):
+        parts, start = [], 0
+        for i in range(1, len(units)):
+            if cuts >> (i - 1) & 1:
+                parts.append(" ".join(units[start:i]))
+                start = i
+        parts.append(" ".join(units[start:]))
+        if len(parts) < 2:
+            continue
+        found = [part(p) for p in parts]
+        if any(f is None or f[1] != "procedure" for f in found):
+            continue
+        mean = sum(f[0] for f in found if f) / len(found)
+        ids = tuple(f[2] for f in found if f)
+        if mean > best_mean + 1e-9:
+            best_mean, winners = mean, {ids}
+        elif abs(mean - best_mean) <= 1e-9:
+            winners.add(ids)
+    if not winners:
+        # No split into procedures: say what the first word that is not one is.
+        for unit in units:
+            resolve_procedure(store, unit)
+        raise PainrefError("these words do not split into procedures", hint=hint)
+    if len(winners) > 1:
+        options = " or ".join(" / ".join(store.kb.name_of(i) for i in w) for w in sorted(winners))
+        raise PainrefError(f"the words can be read as {options}", hint=hint)
+    procs = [store.kb.procedures[i] for i in next(iter(winners))]
+    return [p for p in procs if isinstance(p, Procedure)]
 
 
 def family_order(procs: dict[str, Procedure]) -> list[Procedure]:

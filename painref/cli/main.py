@@ -24,11 +24,14 @@ def _streams() -> None:
 
 # Commands whose only arguments are words and --json, and that take the store and the words.
 HOT = ("lookup", "show", "compare", "questions", "pathway", "define", "search")
+# Every command's name (tests/test_cli_main.py checks this against the Typer app): any other first
+# word starts a lookup, as with tldr (`painref sciatica`).
+COMMANDS = (*HOT, "list", "guide", "quiz", "export", "paths", "new", "validate", "help")
 
 
 def _hot(argv: list[str]) -> tuple[str, list[str], bool] | None:
     """(command, words, json) when argv is a hot command with words only, else None."""
-    if not argv or argv[0] not in HOT:
+    if not argv or argv[0] not in (*HOT, ROUTED):
         return None
     rest = argv[1:]
     words = [arg for arg in rest if not arg.startswith("-")]
@@ -53,9 +56,34 @@ def _arguments(argv: list[str]) -> list[str]:
 _SURROGATE = re.compile("[\x00\ud800-\udfff]")  # NUL never comes from a real command line
 
 
+ROUTED = "routed_lookup"  # not a command name anyone types: the lookup of words that are not a command
+
+
+def _routed(argv: list[str]) -> list[str]:
+    """`painref help [COMMAND]` is --help; `painref WORDS...` is `painref lookup WORDS...`."""
+    if not argv or argv[0].startswith("-"):
+        return argv
+    if argv[0] == "help":
+        return [*argv[1:2], "--help"]
+    if argv[0] in COMMANDS or _near_command(argv[0]):
+        return argv  # a command, or a typo of one: the Typer app says which
+    return [ROUTED, *argv]
+
+
+def _near_command(word: str) -> bool:
+    """A word that is a command with one typo ("lokup", "comapre"): a usage error, not a lookup."""
+    if len(word) < 4 or not word.isalpha():
+        return False
+    from rapidfuzz.distance import OSA
+
+    return any(OSA.distance(word.lower(), name) <= 1 for name in COMMANDS if len(name) >= 4)
+
+
 def run(argv: list[str]) -> int:
-    argv = _arguments(argv)
+    argv = _routed(_arguments(argv))
     hot = _hot(argv)
+    if hot is None and argv and argv[0] == ROUTED:
+        argv = ["lookup", *argv[1:]]  # with options: the Typer app's lookup
     if hot is not None:
         from painref.cli import commands
         from painref.cli.output import run_with_store

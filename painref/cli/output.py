@@ -73,7 +73,8 @@ def usage_error(exc: Exception) -> int:
     message = format_message() if callable(format_message) else str(exc)
     say(" ".join(str(message).split()))
     where = ctx.command_path if ctx is not None else "painref"
-    _write_err(f"hint: try '{clean(where)} --help'\n")
+    hint = f"try '{clean(where)} --help'"
+    _write_err(f"hint: {hint}\n")
     code = getattr(exc, "exit_code", 2)
     return code if isinstance(code, int) and code else 2
 

@@ -133,7 +133,7 @@ def _ranked(store: Store, match: str, limit: int | None) -> list[Found]:
         entry = kb.procedures[ident] if kind == "procedure" else kb.conditions[ident]
         found.append(Found(entry, SEARCH_FIELDS[column], spans, text, -float(rank)))
     top = found[0].score if found and found[0].score > 0 else 1.0
-    return [Found(f.entry, f.field, f.spans, f.snippet, round(max(0.0, 100 * f.score / top), 1)) for f in found]
+    return [Found(f.entry, f.field, f.spans, f.snippet, round(max(0.1, 100 * f.score / top), 1)) for f in found]
 
 
 def _snippet(marked: str, width: int = SNIPPET) -> tuple[str, tuple[tuple[int, int], ...]]:

@@ -474,7 +474,9 @@ class Index:
         for place, (entry, _rank) in enumerate(rows):
             share = sum(wt for wt, h in zip(weights, held, strict=True) if entry in h) / total
             kind_factor = CONTENT_PROCEDURE if info[entry][0] == "procedure" else 1.0
-            if place == 0 and described and share >= CONTENT_MIN and lead >= CONTENT_LEAD:
+            if not described or share < CONTENT_MIN:
+                continue  # not a description of this entry: not even a suggestion
+            if place == 0 and lead >= CONTENT_LEAD:
                 score = CONTENT_CONFIDENT * kind_factor
             else:
                 score = min(CONFIDENT - 5, 100.0 * share) * kind_factor
