@@ -67,7 +67,7 @@ def test_show_human_and_json() -> None:
     record = run_json("show", "medial", "branch", "block")
     assert isinstance(record, dict)
     assert record["next_steps"] == [{"id": "radiofrequency-ablation", "name": "Radiofrequency ablation"}]
-    assert record["relief"]["weeks"] == {"min": 0.1, "max": 0.1}
+    assert record["relief"]["band"] == "hours"
 
 
 def test_show_condition_json_resolves_links() -> None:

@@ -160,8 +160,7 @@ def test_procedures_are_complete(kb: KnowledgeBase) -> None:
     for proc in kb.procedures.values():
         assert len(proc.questions) >= 3, proc.id
         assert proc.modalities, proc.id
-        if proc.relief_weeks is None:
-            assert proc.relief_text, proc.id
+        assert proc.relief_text and proc.relief_band, proc.id
 
 
 def test_sources_are_seeds_or_full_citations(kb: KnowledgeBase) -> None:

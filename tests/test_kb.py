@@ -30,7 +30,7 @@ def test_fixture_loads_and_links_both_ways() -> None:
     rfa = kb.procedures["radiofrequency-ablation"]
     assert rfa.variants == ("genicular-radiofrequency-ablation",)
     assert [link.id for link in rfa.treats] == ["facet-joint-arthritis"]
-    assert rfa.relief_weeks == (26.0, 104.0)
+    assert rfa.relief_band == "months-to-years" and rfa.relief_label == "months to years"
     assert kb.conditions["sciatica"].icd10[0].code == "M54.3"
     assert kb.procedures["genicular-radiofrequency-ablation"].parent == "radiofrequency-ablation"
 

@@ -30,7 +30,7 @@ procedures:
     setting: Infusion suite.
     procedure_time: About four hours per the clinic protocol.
     onset: Per clinic protocol.
-    relief: {text: Per clinic protocol., weeks: null}
+    relief: {text: Per clinic protocol., band: not-stated}
     recovery: Observation per clinic protocol.
     risks: [Per clinic protocol]
     bleeding_risk: {category: unclassified, note: Not an interventional procedure.}

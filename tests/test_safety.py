@@ -378,28 +378,42 @@ def test_completion_never_offers_shell_syntax(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("weeks", "ok"),
+    ("old", "new", "ok"),
     [
-        ("[.nan, 4]", False),
-        ("[2, .inf]", False),
-        ("[-1, 4]", False),
-        ("[2, 1]", False),
-        ("[" + "9" * 400 + ", 4]", False),
-        ("[2, 26]", True),
+        ("year: 2018", "year: .nan", False),
+        ("year: 2018", "year: .inf", False),
+        ("year: 2018", "year: " + "9" * 400, False),
+        ("year: 2018", "year: -2018", False),
+        ("band: months-to-years", "band: .nan", False),
+        ("band: months-to-years", "band: 26", False),
+        ("band: months-to-years", "weeks: [26, 104]", False),
+        ("onset: Within days to two weeks.", "onset: .inf", False),
+        ("year: 2018", "year: 2019", True),
     ],
 )
-def test_relief_weeks_must_be_finite_and_sensible(tmp_path: Path, weeks: str, ok: bool) -> None:
+def test_numbers_must_be_finite_and_sensible(tmp_path: Path, old: str, new: str, ok: bool) -> None:
     kb = tmp_path / "kb"
     kb.mkdir()
     for f in FIXTURE_KB.iterdir():
         (kb / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
-    text = (kb / "procedures.yaml").read_text(encoding="utf-8")
-    (kb / "procedures.yaml").write_text(re.sub(r"weeks: \[[^\]]*\]", f"weeks: {weeks}", text, count=1))
+    text = (
+        (kb / "procedures.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "sources: [003_0f73fea668c8ff44]",
+            "sources: [{title: A review, publisher: A journal, year: 2018, url: 'https://example.org/r'}]",
+            1,
+        )
+    )
+    assert old in text
+    (kb / "procedures.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
     result = painref("validate", str(kb))
     assert (result.returncode == 0) is ok, result.stderr
+    assert b"Traceback" not in result.stderr
     if not ok:
-        assert b"relief.weeks" in result.stderr or b"number too long" in result.stderr
-        assert b"Traceback" not in result.stderr
+        assert b"procedures.yaml:" in result.stderr
+        shown = painref("show", "rfa", "--json", "--data", str(kb))
+        assert shown.returncode == 2 and shown.stdout == b""
 
 
 @pytest.mark.parametrize("kind", ["fifo", "directory", "dev-zero"])

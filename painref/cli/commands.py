@@ -270,15 +270,22 @@ def family_order(procs: dict[str, Procedure]) -> list[Procedure]:
     return out
 
 
-def parse_weeks(text: str) -> float:
-    """'6m', '12w', '1y', '3d', '6 months' -> weeks, coded as in data/SCHEMA.md (a month is 4.3 weeks)."""
-    match = re.fullmatch(
-        r"\s*(\d{1,4}(?:\.\d{1,3})?)\s*(d|days?|w|wks?|weeks?|m|mo|months?|y|yrs?|years?)\s*", text.lower()
-    )
+def relief_rank(text: str) -> int:
+    """--min-relief: a band (weeks-to-months) or a duration (6m, 12w, 1y, 3d), as the band it falls in."""
+    from painref.kb.model import RELIEF_BANDS
+
+    word = text.strip().lower().replace(" ", "-")
+    if word in RELIEF_BANDS[:-1]:
+        return RELIEF_BANDS.index(word)
+    match = re.fullmatch(r"(\d{1,4}(?:\.\d{1,3})?)-*(d|days?|w|wks?|weeks?|m|mo|months?|y|yrs?|years?)", word)
     if not match:
-        raise PainrefError(f"cannot read the duration {text!r}", hint="use a number and a unit: 3d, 12w, 6m, 1y")
-    number, unit = float(match.group(1)), match.group(2)[0]
-    return number * {"d": 1 / 7, "w": 1.0, "m": 4.3, "y": 52.0}[unit]
+        raise PainrefError(
+            f"cannot read the duration {text!r}",
+            hint="a band (hours, days, weeks-to-months, months-to-years) or a duration: 3d, 12w, 6m, 1y",
+        )
+    weeks = float(match.group(1)) * {"d": 1 / 7, "w": 1.0, "m": 4.3, "y": 52.0}[match.group(2)[0]]
+    # The band whose shortest relief is that long: months (two or more), weeks, days, hours.
+    return 3 if weeks >= 8 else 2 if weeks >= 1 else 1 if weeks >= 1 / 7 else 0
 
 
 def _choice(option: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -306,7 +313,7 @@ def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: 
         _choice("--imaging", imaging, MODALITIES)
         _choice("--purpose", purpose, PURPOSES)
         _choice("--bleeding-risk", bleeding, BLEEDING_RISKS)
-        weeks = parse_weeks(min_relief) if min_relief is not None else None
+        least = relief_rank(min_relief) if min_relief is not None else None
         treated: set[str] | None = None
         if treats is not None:
             condition = resolve(store, [treats])
@@ -323,10 +330,10 @@ def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: 
             and (purpose is None or p.purpose in (purpose, "both"))
             and (bleeding is None or p.bleeding_risk == bleeding)
             and (treated is None or p.id in treated)
-            and (weeks is None or (p.relief_min is not None and p.relief_min >= weeks - 1e-9))
+            and (least is None or p.relief_rank >= least)
         ]
         if sort == "relief":
-            procs.sort(key=lambda p: (p.relief_min is None, -(p.relief_min or 0), -(p.relief_max or 1e9)))
+            procs.sort(key=lambda p: -p.relief_rank)  # longest band first, not stated last; by name within
         entries = procs
     else:
         used = [name for name, value in filters.items() if value is not None]

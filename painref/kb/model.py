@@ -44,18 +44,9 @@ REGIONS = (
 GUIDE_SECTIONS = ("candidacy", "expectations", "care-team", "questions")
 
 
-def _duration(weeks: float) -> str:
-    if weeks < 0.15:
-        return "hours"
-    if weeks < 0.3:
-        return "1 day"
-    if weeks < 1:
-        return "days"
-    if weeks < 8:
-        return f"{weeks:g} wk"
-    if weeks < 100:
-        return f"{round(weeks / 4.33):g} mo"
-    return f"{round(weeks / 52):g} yr"
+# How long relief typically lasts, as an ordinal band: enough to sort and filter by, never shown
+# as a number. The card shows the source's own words (relief.text); "not-stated" when no source says.
+RELIEF_BANDS = ("hours", "days", "weeks-to-months", "months-to-years", "not-stated")
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
@@ -118,7 +109,7 @@ class Procedure:
     procedure_time: str
     onset: str
     relief_text: str
-    relief_weeks: tuple[float, float | None] | None
+    relief_band: str
     recovery: str
     risks: tuple[str, ...]
     bleeding_risk: str
@@ -135,23 +126,13 @@ class Procedure:
 
     @property
     def relief_label(self) -> str:
-        """The coded relief range in readable units, e.g. '6 mo – 2 yr'."""
-        if self.relief_weeks is None:
-            return "no figure"
-        low, high = self.relief_weeks
-        if high is None:
-            return f"{_duration(low)} or longer"
-        if _duration(low) == _duration(high):
-            return _duration(low)
-        return f"{_duration(low)} – {_duration(high)}"
+        """The relief band in words: "weeks to months", "not stated"."""
+        return self.relief_band.replace("-", " ")
 
     @property
-    def relief_min(self) -> float | None:
-        return self.relief_weeks[0] if self.relief_weeks else None
-
-    @property
-    def relief_max(self) -> float | None:
-        return self.relief_weeks[1] if self.relief_weeks else None
+    def relief_rank(self) -> int:
+        """The band's place in RELIEF_BANDS (hours = 0 ... months to years = 3); -1 when not stated."""
+        return RELIEF_BANDS.index(self.relief_band) if self.relief_band in RELIEF_BANDS[:-1] else -1
 
 
 @dataclass(slots=True, repr=False, eq=False)
@@ -257,14 +238,12 @@ def _links(items: list[dict[str, Any]]) -> tuple[Link, ...]:
 
 
 def procedure_from(d: dict[str, Any]) -> Procedure:
-    weeks = d["relief_weeks"]
     return Procedure(
         **{
             **d,
             "aliases": tuple(d["aliases"]),
             "lay_terms": tuple(d["lay_terms"]),
             "modalities": tuple(d["modalities"]),
-            "relief_weeks": None if weeks is None else (weeks[0], weeks[1]),
             "risks": tuple(d["risks"]),
             "prerequisites": tuple(d["prerequisites"]),
             "next_steps": tuple(d["next_steps"]),

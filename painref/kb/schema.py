@@ -17,6 +17,7 @@ from painref.kb.model import (
     MODALITIES,
     PURPOSES,
     REGIONS,
+    RELIEF_BANDS,
     ROLES,
     Condition,
     GuideSection,
@@ -33,8 +34,6 @@ SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # used with fullmatch: no trailing
 SEED_ID = re.compile(r"\d{3}_[0-9a-f]{16}")
 PLACEHOLDER = re.compile(r"^\s*(tbd|todo|tba|n/?a|\?+|-+|none|null|xxx+)\s*\.?$", re.IGNORECASE)
 ICD10 = re.compile(r"[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?")
-# Relief is coded in weeks; no procedure's relief is measured in centuries.
-MAX_WEEKS = 52 * 100
 
 
 def is_slug(value: str) -> bool:
@@ -152,9 +151,12 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:60]
 
 
+_INF = float("inf")
+
+
 def _text_or_reason(value: Any) -> tuple[str, str]:
     """(the text, "") or ("", why it is not text): a number counts as text, a list or a placeholder does not."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value != value or value in (_INF, -_INF):
         return "", f"expected text, found {_kind(value)}"
     text = str(value).strip()
     if not text:
@@ -216,26 +218,13 @@ def _identity(c: _Checker) -> tuple[str, str, tuple[str, ...]]:
     return ident, c.text("name"), c.texts("aliases", minimum=0)
 
 
-def _relief_weeks(c: _Checker, relief: dict[str, Any]) -> tuple[float, float | None] | None:
-    if "weeks" not in relief:
-        c.fail("relief.weeks", "missing (use null when no figure is known)")
-        return None
-    weeks = relief["weeks"]
-    if weeks is None:
-        return None
-    if not isinstance(weeks, list) or len(weeks) != 2:
-        c.fail("relief.weeks", f"expected [min, max] in weeks, found {_kind(weeks)}")
-        return None
-    low, high = weeks
-    if isinstance(low, bool) or not isinstance(low, (int, float)) or not 0 <= low <= MAX_WEEKS:
-        c.fail("relief.weeks", f"minimum must be a number of weeks from 0 to {MAX_WEEKS}, found {low!r}")
-        return None
-    if high is not None and (
-        isinstance(high, bool) or not isinstance(high, (int, float)) or not low <= high <= MAX_WEEKS
-    ):
-        c.fail("relief.weeks", f"maximum must be null or a number from the minimum to {MAX_WEEKS}, found {high!r}")
-        return None
-    return float(low), None if high is None else float(high)
+def _relief_band(c: _Checker, relief: dict[str, Any]) -> str:
+    if "weeks" in relief:
+        c.fail("relief.weeks", "no longer used: relief is a band (relief.band), its figures in relief.text")
+    unknown = sorted(str(k) for k in relief if k not in ("text", "band", "weeks"))
+    if unknown:
+        c.fail(f"relief.{unknown[0]}", "unknown field (relief has text and band)")
+    return c.choice("band", RELIEF_BANDS, relief, "relief.")
 
 
 def _procedure(c: _Checker) -> Procedure:
@@ -276,7 +265,7 @@ def _procedure(c: _Checker) -> Procedure:
         procedure_time=c.text("procedure_time"),
         onset=c.text("onset"),
         relief_text=c.text("text", relief, "relief.") if relief else "",
-        relief_weeks=_relief_weeks(c, relief) if relief else None,
+        relief_band=_relief_band(c, relief) if relief else "",
         recovery=c.text("recovery"),
         risks=c.texts("risks"),
         bleeding_risk=c.choice("category", BLEEDING_RISKS, bleeding, "bleeding_risk.") if bleeding else "",

@@ -22,7 +22,7 @@ TEMPLATES = {
 #   onset: When relief starts.
 #   relief:
 #     text: How long relief typically lasts, with its source.
-#     weeks: [2, 26]              # [min, max] in weeks, max may be null; or null when unknown
+#     band: weeks-to-months       # hours | days | weeks-to-months | months-to-years | not-stated
 #   recovery: What recovery looks like.
 #   risks: [A risk]
 #   bleeding_risk:

@@ -76,10 +76,10 @@ def _procedure_questions(kb: KnowledgeBase, proc: Procedure, rng: random.Random)
             "relief",
             f"How long does relief from {proc.name} typically last?",
             proc.relief_label,
-            [p.relief_label for p in procs if p.relief_weeks is not None],
+            [p.relief_label for p in procs if p.relief_rank >= 0],
             f"Typical relief: {proc.relief_text}",
         )
-        if proc.relief_weeks is not None
+        if proc.relief_rank >= 0
         else None,
         make(
             "purpose",

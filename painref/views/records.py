@@ -15,7 +15,6 @@ def _ref(kb: KnowledgeBase, entry_id: str) -> dict[str, str]:
 
 
 def procedure_record(kb: KnowledgeBase, proc: Procedure) -> dict[str, Any]:
-    low, high = proc.relief_weeks if proc.relief_weeks else (None, None)
     return {
         "kind": "procedure",
         "id": proc.id,
@@ -31,7 +30,7 @@ def procedure_record(kb: KnowledgeBase, proc: Procedure) -> dict[str, Any]:
         "setting": proc.setting,
         "procedure_time": proc.procedure_time,
         "onset": proc.onset,
-        "relief": {"text": proc.relief_text, "weeks": {"min": low, "max": high} if proc.relief_weeks else None},
+        "relief": {"text": proc.relief_text, "band": proc.relief_band},
         "recovery": proc.recovery,
         "risks": list(proc.risks),
         "bleeding_risk": {"category": proc.bleeding_risk, "note": proc.bleeding_note},
