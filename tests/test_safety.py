@@ -542,3 +542,55 @@ def test_odd_xdg_data_homes_still_look_up(value: str, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "relative").exists()
+
+
+def test_usage_errors_are_one_line_with_a_hint() -> None:
+    for args in (["list", "procedures", "--bogus"], ["lokup", "x"], ["lookup"], ["quiz", "--count", "x"]):
+        result = painref(*args)
+        assert result.returncode == 2, args
+        one_line_error(result)
+        assert b"hint: " in result.stderr, args
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+
+    from painref.cli import commands
+
+    entry = importlib.import_module("painref.cli.main")
+
+    def broken(store: object, words: list[str]) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(commands, "lookup", broken)
+    monkeypatch.delenv("PAINREF_DEBUG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["painref", "lookup", "sciatica"])
+    with pytest.raises(SystemExit) as ended:
+        entry.main()
+    assert ended.value.code == 70
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.startswith("painref: internal error")
+
+
+def test_two_quiz_processes_on_one_progress_file_keep_every_answer(tmp_path: Path) -> None:
+    home, env = _home(tmp_path)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "painref", "quiz", "--count", "5", "--seed", str(seed)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **env},
+        )
+        for seed in (11, 12)
+    ]
+    for run in runs:
+        assert run.stdin is not None
+        run.stdin.write(b"a\nb\nc\na\nb\n")
+        run.stdin.close()
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    cards = json.loads((home / "progress.json").read_text())["cards"]
+    answered = sum(card["right"] + card["wrong"] for card in cards.values())
+    assert answered == 10
