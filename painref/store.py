@@ -42,17 +42,20 @@ from painref.kb.model import (
     KnowledgeBase,
     Note,
     Procedure,
+    Seed,
     Term,
+    cited,
     condition_from,
     procedure_from,
     section_from,
+    seed_from,
     term_from,
     to_json,
 )
 from painref.text import FUNCTION, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 1
+FORMAT = 2
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -180,6 +183,7 @@ class Store:
             origin=Column(db, "layer"),
             notes=Notes(db),
             warnings=json.loads(self.meta.get("warnings", "[]")),
+            seeds=Table[Seed](db, "seed", seed_from),
         )
 
     @property
@@ -379,10 +383,21 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
     rows += [("condition", c, c.name, c.aliases, 0, c.id) for c in kb.conditions.values()]
     rows += [("term", t, t.term, t.aliases, 0, t.id) for t in kb.terms.values()]
     rows += [("section", s, s.title, (), 0, s.id) for s in kb.guide.values()]
+    rows += [("seed", s, s.title, (), 0, s.id) for s in kb.seeds.values()]
     db.executemany(
         "INSERT INTO entries(rowid, kind, id, name, aliases, layer, depth, family, body) VALUES (?,?,?,?,?,?,?,?,?)",
         [
-            (n, kind, rec.id, name, json.dumps(aliases), kb.origin.get(rec.id, ""), depth, family, _dumps(rec))
+            (
+                n,
+                kind,
+                rec.id,
+                name,
+                json.dumps(aliases),
+                kb.origin.get(rec.id, ""),
+                depth,
+                family,
+                _dumps(rec, kb.seeds),
+            )
             for n, (kind, rec, name, aliases, depth, family) in enumerate(rows, 1)
         ],
     )
@@ -404,7 +419,7 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
         db.executemany(
             f"INSERT INTO fulltext VALUES (?{', ?' * len(SEARCH_FIELDS)})",
             [
-                (n, *_searchable(kb, rec))
+                (n, *_searchable(kb, cited(rec, kb.seeds)))
                 for n, (kind, rec, *_rest) in enumerate(rows, 1)
                 if kind in ("procedure", "condition")
             ],
@@ -423,8 +438,9 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
     db.commit()
 
 
-def _dumps(record: Any) -> str:
-    return json.dumps(to_json(record), ensure_ascii=False, separators=(",", ":"))
+def _dumps(record: Any, seeds: Mapping[str, Seed]) -> str:
+    """A record's JSON row, its seed markers shown by the seeds' short names ("(Nortex)", not "(001)")."""
+    return json.dumps(to_json(cited(record, seeds)), ensure_ascii=False, separators=(",", ":"))
 
 
 def _links(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str | None]]:

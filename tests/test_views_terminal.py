@@ -35,7 +35,7 @@ def test_procedure_card_shows_the_facts(kb: KnowledgeBase) -> None:
         "Facet joint arthritis (therapeutic)",
         "Genicular radiofrequency ablation",
         "How long will it last?",
-        "003_0f73fea668c8ff44",
+        "document 003",
     ]:
         assert fact in out, fact
 

@@ -432,7 +432,7 @@ def define(store: Store, words: list[str]) -> Reply:
     def view() -> Any:
         from painref.views.terminal import term_card
 
-        return term_card(term)
+        return term_card(term, store.kb.seeds)
 
     return Reply(term_record(term), view)
 

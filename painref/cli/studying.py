@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from painref.cli.output import Reply, console, deliver, open_store, report, warn
 from painref.errors import PainrefError
 
 if TYPE_CHECKING:
+    from painref.kb.model import Seed
     from painref.store import Store
     from painref.study.progress import Progress
     from painref.study.quiz import Question
@@ -73,7 +74,8 @@ def quiz(
     except PainrefError as exc:
         return report(exc)
     interactive = sys.stdin is not None and sys.stdin.isatty()
-    return _ask_all(chosen, progress, _ask_terminal if interactive else _ask_line, now)
+    seeds = dict(store.kb.seeds.items())
+    return _ask_all(chosen, progress, _ask_terminal if interactive else _ask_line, now, seeds)
 
 
 def _ask_terminal(prompt_text: str) -> str | None:
@@ -98,7 +100,13 @@ def _ask_line(_prompt: str) -> str | None:
     return None if line == "" else line
 
 
-def _ask_all(chosen: list[Question], progress: Progress, ask: Callable[[str], str | None], now: datetime) -> int:
+def _ask_all(
+    chosen: list[Question],
+    progress: Progress,
+    ask: Callable[[str], str | None],
+    now: datetime,
+    seeds: Mapping[str, Seed],
+) -> int:
     from rich.table import Table
     from rich.text import Text
 
@@ -141,7 +149,7 @@ def _ask_all(chosen: list[Question], progress: Progress, ask: Callable[[str], st
             verdict.stylize("green" if correct else "red")
             out.print(verdict)
             out.print(plain(f"  {q.explanation}", "dim"))
-            out.print(plain("  source: " + "; ".join(s.label() for s in q.sources[:2]), "dim"))
+            out.print(plain("  source: " + "; ".join(s.label(seeds) for s in q.sources[:2]), "dim"))
     except KeyboardInterrupt:
         _finish(out, right, answered, progress)
         return 130
@@ -192,7 +200,7 @@ def _export_anki(store: Store, target: str, force: bool) -> Reply:
     # genanki writes a file by name: it writes into a private scratch directory, then it is moved into place.
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".painref-") as scratch:
         built = Path(scratch) / "deck.apkg"
-        count = write_package(all_questions(store.kb, seed=0), built)
+        count = write_package(all_questions(store.kb, seed=0), built, store.kb.seeds)
         write_file(path, [built.read_bytes()], replace=force)
     return Reply({"path": str(path), "notes": count}, notes=[f"wrote {count} notes to {path}"])
 

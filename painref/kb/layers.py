@@ -31,6 +31,7 @@ FILES = {
     "glossary.yaml": "terms",
     "guide.yaml": "sections",
     "notes.yaml": "notes",
+    "sources.yaml": "seeds",
 }
 REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from painref.errors import DataError, Problem
 from painref.kb.layers import FileRead, Merged
-from painref.kb.model import GUIDE_SECTIONS, Condition, GuideSection, KnowledgeBase, Link, Note, Procedure, Term
+from painref.kb.model import GUIDE_SECTIONS, Condition, GuideSection, KnowledgeBase, Link, Note, Procedure, Seed, Term
 from painref.text import squash
 
 
@@ -138,6 +138,19 @@ def _link(merged: Merged, problems: list[Problem], where: str) -> KnowledgeBase:
                 warnings.append(str(problem))
             continue
         notes[entry_id] = tuple(note for note, _file in attached)
+    seeds: dict[str, Seed] = merged.tables["seeds"]
+    if seeds:  # every source document cited is described (the built-in sources.yaml)
+        cited = [(table, entry) for table in ("procedures", "conditions", "terms", "sections")
+                 for entry in merged.tables[table].values()]  # fmt: skip
+        for table, entry in cited:
+            for source in entry.sources:
+                if source.seed and source.seed not in seeds:
+                    file = merged.file_of[f"{table}/{entry.id}"]
+                    problems.append(
+                        Problem(
+                            file, f"source document {source.seed} is not in sources.yaml", None, entry.id, "sources"
+                        )
+                    )
     return KnowledgeBase(
-        procedures, conditions, terms, guide, where, origin=merged.origin, notes=notes, warnings=warnings
+        procedures, conditions, terms, guide, where, origin=merged.origin, notes=notes, warnings=warnings, seeds=seeds
     )

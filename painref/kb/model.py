@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 Kind = Literal["procedure", "condition"]
@@ -60,9 +61,14 @@ class Source:
     doi: str | None = None
     url: str | None = None
 
-    def label(self) -> str:
+    def label(self, seeds: Mapping[str, Seed] | None = None) -> str:
+        """The full reference: a seed by its publisher and title, a citation as title, publisher, year, link."""
         if self.seed:
-            return f"seed document {self.seed}"
+            known = (seeds or {}).get(self.seed)
+            short = self.seed.split("_")[0]
+            return (
+                f"{known.publisher}: {known.title} (source document {short})" if known else f"source document {short}"
+            )
         where = f"doi:{self.doi}" if self.doi else (self.url or "")
         return f"{self.title}. {self.publisher}, {self.year}. {where}".strip()
 
@@ -153,6 +159,17 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Seed:
+    """One of the source documents the knowledge base is written from (data/sources.yaml)."""
+
+    id: str
+    short: str  # the name the card's text cites it by: "(Nortex)"
+    publisher: str
+    title: str
+    about: str
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Term:
     id: str
     term: str
@@ -184,7 +201,9 @@ Entry = Procedure | Condition
 class KnowledgeBase:
     """All entries. The mappings may be plain dicts or lazily loaded from the cache."""
 
-    __slots__ = ("conditions", "guide", "names", "notes", "origin", "procedures", "terms", "warnings", "where")
+    __slots__ = (
+        "conditions", "guide", "names", "notes", "origin", "procedures", "seeds", "terms", "warnings", "where",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -197,8 +216,10 @@ class KnowledgeBase:
         origin: Mapping[str, str] | None = None,
         notes: Mapping[str, tuple[Note, ...]] | None = None,
         warnings: list[str] | None = None,
+        seeds: Mapping[str, Seed] | None = None,
     ) -> None:
         self.procedures = procedures
+        self.seeds = seeds or {}  # seed id -> the source document
         self.conditions = conditions
         self.terms = terms
         self.guide = guide
@@ -224,7 +245,7 @@ class KnowledgeBase:
 # ---------------------------------------------------------------- as JSON (the compiled store's rows)
 
 
-def to_json(record: Procedure | Condition | Term | GuideSection) -> dict[str, Any]:
+def to_json(record: Procedure | Condition | Term | GuideSection | Seed) -> dict[str, Any]:
     """A record as plain JSON values; from_json turns it back."""
     return asdict(record)
 
@@ -277,3 +298,37 @@ def term_from(d: dict[str, Any]) -> Term:
 
 def section_from(d: dict[str, Any]) -> GuideSection:
     return GuideSection(d["id"], d["title"], tuple(d["items"]), _sources(d["sources"]))
+
+
+def seed_from(d: dict[str, Any]) -> Seed:
+    return Seed(d["id"], d["short"], d["publisher"], d["title"], d["about"])
+
+
+_MARKER = re.compile(r"\(([^()]*\b\d{3}\b[^()]*)\)")
+_SEED_NUMBER = re.compile(r"\b(\d{3})\b")
+
+
+def cite(text: str, seeds: Mapping[str, Seed]) -> str:
+    """Seed markers as the seeds' short names: "(001, 003)" -> "(Nortex, Access Pain)"."""
+    if not seeds or "(" not in text:
+        return text
+    short = {ident.split("_")[0]: seed.short for ident, seed in seeds.items()}
+
+    def group(found: re.Match[str]) -> str:
+        return "(" + _SEED_NUMBER.sub(lambda m: short.get(m.group(1), m.group(1)), found.group(1)) + ")"
+
+    return _MARKER.sub(group, text)
+
+
+def cited(record: Any, seeds: Mapping[str, Seed]) -> Any:
+    """The record with every seed marker in its text shown by the seed's short name (see cite)."""
+    if not seeds:
+        return record
+    changes: dict[str, Any] = {}
+    for name in record.__dataclass_fields__:
+        value = getattr(record, name)
+        if isinstance(value, str) and "(" in value:
+            changes[name] = cite(value, seeds)
+        elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
+            changes[name] = tuple(cite(v, seeds) for v in value)
+    return replace(record, **changes) if changes else record

@@ -25,6 +25,7 @@ from painref.kb.model import (
     Link,
     Note,
     Procedure,
+    Seed,
     Source,
     Term,
 )
@@ -345,12 +346,21 @@ def _note(c: _Checker) -> Note:
     return Note(ident, c.text("text"))
 
 
+def _seed(c: _Checker) -> Seed:
+    _unknown_fields(c, {"id", "short", "publisher", "title", "about"})
+    ident = c.text("id")
+    if ident and not SEED_ID.fullmatch(ident):
+        c.fail("id", f"not a source document id (like 001_e91aa19b8059c247): {ident!r}")
+    return Seed(ident, c.text("short"), c.text("publisher"), c.text("title"), c.text("about"))
+
+
 BUILDERS: dict[str, Callable[[_Checker], Any]] = {
     "procedures": _procedure,
     "conditions": _condition,
     "terms": _term,
     "sections": _section,
     "notes": _note,
+    "seeds": _seed,
 }
 
 

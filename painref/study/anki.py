@@ -8,8 +8,10 @@ deck and note-type ids are fixed for the same reason.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 
+from painref.kb.model import Seed
 from painref.study.quiz import Question
 
 DECK_ID = 1_759_204_113  # fixed: re-imports land in the same deck
@@ -21,7 +23,7 @@ def _tag(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text.lower()).strip("-")
 
 
-def build_deck(questions: list[Question]) -> object:
+def build_deck(questions: list[Question], seeds: Mapping[str, Seed] | None = None) -> object:
     import genanki
 
     model = genanki.Model(
@@ -38,7 +40,7 @@ def build_deck(questions: list[Question]) -> object:
     )
     deck = genanki.Deck(DECK_ID, DECK_NAME)
     for q in questions:
-        source = "; ".join(s.label() for s in q.sources)
+        source = "; ".join(s.label(seeds) for s in q.sources)
         deck.add_note(
             genanki.Note(
                 model=model,
@@ -50,10 +52,10 @@ def build_deck(questions: list[Question]) -> object:
     return deck
 
 
-def write_package(questions: list[Question], path: Path) -> int:
+def write_package(questions: list[Question], path: Path, seeds: Mapping[str, Seed] | None = None) -> int:
     import genanki
 
-    deck = build_deck(questions)
+    deck = build_deck(questions, seeds)
     path.parent.mkdir(parents=True, exist_ok=True)
     genanki.Package(deck).write_to_file(str(path))
     return len(questions)

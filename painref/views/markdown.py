@@ -71,7 +71,7 @@ def page(kb: KnowledgeBase, entry: Entry) -> str:
         lines += ["", "## Procedures", ""]
         lines += [f"- {_link(kb, link.id, entry)} ({link.role})" for link in entry.procedures]
     lines += ["", "## Questions to ask", "", *_bullets(entry.questions)]
-    lines += ["", "## Sources", "", *_bullets([s.label() for s in entry.sources]), ""]
+    lines += ["", "## Sources", "", *_bullets([s.label(kb.seeds) for s in entry.sources]), ""]
     return "\n".join(lines)
 
 

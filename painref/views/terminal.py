@@ -6,7 +6,7 @@ markup in it is shown as typed and control characters never reach the terminal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from painref.kb.model import MODALITIES, Condition, Entry, KnowledgeBase, Procedure, Source, Term
+from painref.kb.model import MODALITIES, Condition, Entry, KnowledgeBase, Procedure, Seed, Source, Term
 from painref.text import clean
 
 if TYPE_CHECKING:
@@ -82,8 +82,8 @@ def _names(kb: KnowledgeBase, ids: Iterable[str]) -> Text:
     return plain(", ".join(names)) if names else plain("—", DIM)
 
 
-def _sources(sources: Sequence[Source]) -> Text:
-    return Text("\n").join(plain(s.label(), DIM) for s in sources)
+def _sources(sources: Sequence[Source], seeds: Mapping[str, Seed] | None = None) -> Text:
+    return Text("\n").join(plain(s.label(seeds), DIM) for s in sources)
 
 
 def _fields(rows: Iterable[tuple[str, RenderableType]]) -> _Columns:
@@ -127,7 +127,7 @@ def procedure_card(kb: KnowledgeBase, proc: Procedure) -> Panel:
         ("May come next", _names(kb, proc.next_steps)),
         ("Treats", treats),
         ("Ask", _bullets(proc.questions)),
-        ("Sources", _sources(proc.sources)),
+        ("Sources", _sources(proc.sources, kb.seeds)),
     ]
     title = Text.assemble(plain(proc.name, "bold"), plain("  procedure", DIM))
     return Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED, **_layer(kb, proc.id))
@@ -176,7 +176,7 @@ def condition_card(kb: KnowledgeBase, cond: Condition) -> Group:
         ("ICD-10-CM", codes),
         ("First", _bullets(cond.conservative_care)),
         ("Ask", _bullets(cond.questions)),
-        ("Sources", _sources(cond.sources)),
+        ("Sources", _sources(cond.sources, kb.seeds)),
     ]
     title = Text.assemble(plain(cond.name, "bold"), plain("  condition", DIM))
     panel = Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED, **_layer(kb, cond.id))
@@ -372,11 +372,11 @@ def pathway_tree(steps: Sequence[Step], name: str) -> Tree:
     return tree
 
 
-def term_card(term: Term) -> Panel:
+def term_card(term: Term, seeds: Mapping[str, Seed] | None = None) -> Panel:
     rows: list[tuple[str, RenderableType]] = [("Definition", plain(term.definition))]
     if term.aliases:
         rows.append(("Also", plain(", ".join(term.aliases))))
-    rows.append(("Sources", _sources(term.sources)))
+    rows.append(("Sources", _sources(term.sources, seeds)))
     return Panel(_fields(rows), title=plain(term.term, "bold"), title_align="left")
 
 
@@ -384,7 +384,9 @@ def guide_view(kb: KnowledgeBase) -> Group:
     return Group(
         *(
             Panel(
-                Group(_bullets(section.items), Text.assemble(plain("Sources: ", DIM), _sources(section.sources))),
+                Group(
+                    _bullets(section.items), Text.assemble(plain("Sources: ", DIM), _sources(section.sources, kb.seeds))
+                ),
                 title=plain(section.title, "bold"),
                 title_align="left",
             )
