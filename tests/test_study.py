@@ -194,3 +194,15 @@ def test_markdown_export(tmp_path: Path) -> None:
     assert len(list((tmp_path / "notes").rglob("*.md"))) == len(KB.procedures) + len(KB.conditions) + 1
     stdout = runner.invoke(app, ["export", "markdown", "-", "--data", str(FIXTURE_KB)])
     assert stdout.exit_code == 0 and "# Sciatica" in stdout.stdout
+
+
+def test_icd_questions_ask_only_codes_that_name_one_card() -> None:
+    owners: dict[str, set[str]] = {}
+    for cond in KB.conditions.values():
+        for code in cond.icd10:
+            owners.setdefault(code.code, set()).add(cond.id)
+    asked = [q for q in all_questions(KB, seed=1) if q.kind == "icd10"]
+    assert asked
+    for q in asked:
+        code = q.prompt.split("code ")[1].split(" ")[0]
+        assert owners[code] == {q.entry_id}, q.prompt

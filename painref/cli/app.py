@@ -283,6 +283,20 @@ def export(
 
 
 @app.command()
+def sources(json: JsonOpt = False, data: DataOpt = None) -> None:
+    """The sources: the four documents the cards are written from, and every other reference cited.
+
+    In a card's text a marker such as (Nortex) names the source document; its
+    full reference is in the card's Sources and here.
+
+    Examples:
+      painref sources
+      painref sources --json
+    """
+    _exit(run_with_store(commands.sources, data, json))
+
+
+@app.command()
 def paths(json: JsonOpt = False, data: DataOpt = None) -> None:
     """The knowledge-base layers in order: built-in, $PAINREF_PATH, then yours.
 

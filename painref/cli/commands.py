@@ -451,6 +451,31 @@ def guide(store: Store) -> Reply:
     return Reply({"sections": [section_record(s) for s in store.kb.guide.values()]}, view)
 
 
+def sources(store: Store) -> Reply:
+    """The source documents, then every other reference the cards cite, with the entries citing each."""
+    kb = store.kb
+    seeds = [
+        {"id": seed.id, "short": seed.short, "publisher": seed.publisher, "title": seed.title, "about": seed.about}
+        for seed in kb.seeds.values()
+    ]
+    cited: dict[str, dict[str, Any]] = {}
+    everything: list[Any] = [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values()]
+    for entry in everything:
+        for source in entry.sources:
+            if source.seed:
+                continue
+            row = cited.setdefault(source.label(), {**source.as_dict(), "cited_by": []})
+            row["cited_by"].append(entry.id)
+    citations = sorted(cited.values(), key=lambda r: (str(r["title"]).lower(), r["year"]))
+
+    def view() -> Any:
+        from painref.views.terminal import sources_view
+
+        return sources_view(seeds, citations)
+
+    return Reply({"seeds": seeds, "citations": citations}, view)
+
+
 # ---------------------------------------------------------------- the knowledge base itself
 
 

@@ -26,7 +26,7 @@ def _streams() -> None:
 HOT = ("lookup", "show", "compare", "questions", "pathway", "define", "search")
 # Every command's name (tests/test_cli_main.py checks this against the Typer app): any other first
 # word starts a lookup, as with tldr (`painref sciatica`).
-COMMANDS = (*HOT, "list", "guide", "quiz", "export", "paths", "new", "validate", "help")
+COMMANDS = (*HOT, "list", "guide", "sources", "quiz", "export", "paths", "new", "validate", "help")
 
 
 def _hot(argv: list[str]) -> tuple[str, list[str], bool] | None:

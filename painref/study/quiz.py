@@ -133,7 +133,11 @@ def _condition_questions(kb: KnowledgeBase, cond: Condition, rng: random.Random)
                 cond.sources,
                 tags,
             )
-    code = cond.icd10[0]
+    # Only a code that names this card alone: a code several cards share has several right answers.
+    shared = {c.code for other in kb.conditions.values() if other.id != cond.id for c in other.icd10}
+    code = next((c for c in cond.icd10 if c.code not in shared), None)
+    if code is None:
+        return
     picked = _choices(rng, cond.name, [c.name for c in kb.conditions.values() if c.id != cond.id])
     if picked:
         options, answer = picked

@@ -495,3 +495,22 @@ def paths_table(rows: Sequence[dict[str, Any]]) -> Table:
             plain(str(row["notes"])),
         )
     return table
+
+
+def sources_view(seeds: Sequence[dict[str, Any]], citations: Sequence[dict[str, Any]]) -> Group:
+    """The source documents with what each is, then the other references and how many cards cite them."""
+    docs = [
+        Panel(
+            _fields([("Publisher", plain(s["publisher"])), ("Title", plain(s["title"])), ("About", plain(s["about"]))]),
+            title=Text.assemble(plain(s["short"], "bold"), plain(f"  source document {s['id']}", DIM)),
+            title_align="left",
+        )
+        for s in seeds
+    ]
+    refs = Table(title=plain(f"{len(citations)} other references the cards cite"), box=box.SIMPLE_HEAD, expand=True)
+    refs.add_column(plain("Reference"), ratio=5, overflow="fold")
+    refs.add_column(plain("Cited by"), ratio=1, justify="right")
+    for c in citations:
+        where = f"doi:{c['doi']}" if c.get("doi") else c.get("url", "")
+        refs.add_row(plain(f"{c['title']}. {c['publisher']}, {c['year']}. {where}"), plain(str(len(c["cited_by"]))))
+    return Group(*docs, refs)
