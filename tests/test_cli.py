@@ -246,3 +246,14 @@ def test_an_ambiguous_word_says_so() -> None:
     assert "'knee' matches several entries equally" in err and "Knee osteoarthritis" in err
     code, _out, _err = run("show", "ablation", *DATA)
     assert code == 0  # a family's general entry outranks its variant: not a tie
+
+
+def test_show_field_and_brief() -> None:
+    record = run_json("show", "rfa", "--field", "imaging")
+    assert isinstance(record, dict) and record["field"] == "imaging" and record["value"]["modalities"]
+    code, out, _ = run("show", "rfa", "-f", "before", *DATA)
+    assert code == 0 and "Medial branch block" in out
+    code, _, err = run("show", "rfa", "--field", "icd10", *DATA)
+    assert code == 2 and "fields:" in err
+    code, out, _ = run("show", "rfa", "--brief", *DATA)
+    assert code == 0 and "painref show radiofrequency-ablation for the whole card" in " ".join(out.split())

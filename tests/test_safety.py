@@ -594,3 +594,49 @@ def test_two_quiz_processes_on_one_progress_file_keep_every_answer(tmp_path: Pat
     cards = json.loads((home / "progress.json").read_text())["cards"]
     answered = sum(card["right"] + card["wrong"] for card in cards.values())
     assert answered == 10
+
+
+def _in_a_terminal(args: list[str], env: dict[str, str], rows: int = 24) -> str:
+    """Run painref in a pseudo-terminal of `rows` x 80; what it printed."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(sys.executable, [sys.executable, "-m", "painref", *args], {**os.environ, **env})
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 80, 0, 0))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode("utf-8", "replace")
+
+
+def test_long_output_on_a_terminal_goes_through_the_pager(tmp_path: Path) -> None:
+    seen = tmp_path / "paged.txt"
+    pager = f"sh -c 'cat > {seen}'"
+    _in_a_terminal(["show", "epidural steroid injection"], {"PAGER": pager, "LINES": "24", "COLUMNS": "80"})
+    assert "Epidural steroid injection" in seen.read_text()
+
+
+def test_no_pager_and_short_output_print_directly(tmp_path: Path) -> None:
+    seen = tmp_path / "paged.txt"
+    pager = f"sh -c 'cat > {seen}'"
+    out = _in_a_terminal(["show", "esi", "--no-pager"], {"PAGER": pager, "LINES": "24", "COLUMNS": "80"})
+    assert "Epidural steroid injection" in out and not seen.exists()
+    out = _in_a_terminal(["show", "esi", "--brief"], {"PAGER": pager, "LINES": "40", "COLUMNS": "80"}, rows=40)
+    assert "Epidural steroid injection" in out and not seen.exists()
+
+
+def test_a_pipe_never_gets_the_pager(tmp_path: Path) -> None:
+    seen = tmp_path / "paged.txt"
+    result = painref("show", "esi", env={"PAGER": f"sh -c 'cat > {seen}'"})
+    assert b"Epidural steroid injection" in result.stdout and not seen.exists()

@@ -109,3 +109,22 @@ def test_sorted_lists_do_not_indent_variants(kb: KnowledgeBase) -> None:
     procs = [kb.procedures["genicular-radiofrequency-ablation"], kb.procedures["radiofrequency-ablation"]]
     out = text_of(render.list_table(procs, "2 procedures", procedures=True, families=False), width=200)
     assert "  Genicular radiofrequency" not in out.replace("\n  Genicular", "\nGenicular")
+
+
+def test_brief_fits_one_80_by_24_screen_for_every_shipped_entry() -> None:
+    from painref.dirs import builtin_data_dir
+
+    shipped = load_uncached(builtin_data_dir())
+    for entry in [*shipped.procedures.values(), *shipped.conditions.values()]:
+        out = text_of(render.brief_card(shipped, entry), width=80)
+        assert len(out.splitlines()) <= 24, entry.id
+        for heading in ("What", "Ask"):
+            assert heading in out, entry.id
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_a_field_view_at_any_width(kb: KnowledgeBase, width: int) -> None:
+    out = text_of(
+        render.field_view("Radiofrequency ablation", "imaging", {"modalities": ["fluoroscopy"], "note": "x"}), width
+    )
+    assert "modalities: fluoroscopy" in out

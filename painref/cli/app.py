@@ -45,7 +45,10 @@ DataOpt = Annotated[
         show_default=False,
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+JsonOpt = Annotated[bool, typer.Option("--json", "-j", help="Print JSON instead of tables.")]
+NoPager = Annotated[
+    bool, typer.Option("--no-pager", help="Print long output at once instead of through $PAGER (less -FRX).")
+]
 Words = Annotated[
     list[str],
     typer.Argument(
@@ -81,7 +84,7 @@ def _root(
 
 
 @app.command()
-def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
+def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """Find a condition or procedure and show its card.
 
     The best match is shown in full; other close matches follow. With no
@@ -89,16 +92,30 @@ def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
 
     Examples: painref lookup sciatica · painref lookup knee rfa · painref lookup "slipped disc" --json
     """
-    _exit(run_with_store(lambda store: commands.lookup(store, query), data, json))
+    _exit(run_with_store(lambda store: commands.lookup(store, query), data, json, not no_pager))
 
 
 @app.command()
-def show(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
+def show(
+    name: Words,
+    brief: Annotated[
+        bool, typer.Option("--brief", "-b", help="One screen: what it is, imaging, relief, risk, before and after.")
+    ] = False,
+    field: Annotated[
+        str | None,
+        typer.Option(
+            "--field", "-f", help="Only this field: imaging, relief, risks, questions, icd10, ...", show_default=False
+        ),
+    ] = None,
+    json: JsonOpt = False,
+    data: DataOpt = None,
+    no_pager: NoPager = False,
+) -> None:
     """Show the full card of one condition or procedure.
 
     Examples: painref show kyphoplasty · painref show "medial branch block" --json
     """
-    _exit(run_with_store(lambda store: commands.show(store, name), data, json))
+    _exit(run_with_store(lambda store: commands.show(store, name, brief, field), data, json, not no_pager))
 
 
 @app.command()
@@ -112,6 +129,7 @@ def compare(
     ],
     json: JsonOpt = False,
     data: DataOpt = None,
+    no_pager: NoPager = False,
 ) -> None:
     """Compare procedures side by side: attributes as rows, procedures as columns.
 
@@ -120,7 +138,7 @@ def compare(
 
     Examples: painref compare rfa epidural · painref compare kyphoplasty vertebroplasty --json
     """
-    _exit(run_with_store(lambda store: commands.compare(store, names), data, json))
+    _exit(run_with_store(lambda store: commands.compare(store, names), data, json, not no_pager))
 
 
 def _opt(help_text: str) -> Any:
@@ -146,6 +164,7 @@ def list_entries(
     region: Annotated[str | None, _opt("Conditions of this region, e.g. low-back, knee.")] = None,
     json: JsonOpt = False,
     data: DataOpt = None,
+    no_pager: NoPager = False,
 ) -> None:
     """List procedures or conditions; filters combine.
 
@@ -162,7 +181,9 @@ def list_entries(
         "min_relief": min_relief,
         "region": region,
     }
-    _exit(run_with_store(lambda store: commands.list_entries(store, kind.value, filters, sort), data, json))
+    _exit(
+        run_with_store(lambda store: commands.list_entries(store, kind.value, filters, sort), data, json, not no_pager)
+    )
 
 
 @app.command()
@@ -171,6 +192,7 @@ def search(
     limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many results.")] = 20,
     json: JsonOpt = False,
     data: DataOpt = None,
+    no_pager: NoPager = False,
 ) -> None:
     """Find entries by what their cards say: imaging, risks, symptoms, questions ...
 
@@ -178,20 +200,20 @@ def search(
 
     Examples: painref search ultrasound · painref search "relief for several hours" · painref search knee --json
     """
-    _exit(run_with_store(lambda store: commands.search(store, text, limit), data, json))
+    _exit(run_with_store(lambda store: commands.search(store, text, limit), data, json, not no_pager))
 
 
 @app.command()
-def questions(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
+def questions(name: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """Questions to ask about a procedure or condition, plus the general ones.
 
     Examples: painref questions rfa · painref questions sciatica --json
     """
-    _exit(run_with_store(lambda store: commands.questions(store, name), data, json))
+    _exit(run_with_store(lambda store: commands.questions(store, name), data, json, not no_pager))
 
 
 @app.command()
-def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
+def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """The care sequence around an entry, from conservative care to what comes next.
 
     Conservative care first, the diagnostic block, the treatment, and what
@@ -199,7 +221,7 @@ def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None) -> None:
 
     Examples: painref pathway "medial branch block" · painref pathway sciatica --json
     """
-    _exit(run_with_store(lambda store: commands.pathway(store, name), data, json))
+    _exit(run_with_store(lambda store: commands.pathway(store, name), data, json, not no_pager))
 
 
 @app.command()
@@ -213,21 +235,22 @@ def define(
     ],
     json: JsonOpt = False,
     data: DataOpt = None,
+    no_pager: NoPager = False,
 ) -> None:
     """Define a term from the glossary.
 
     Examples: painref define fluoroscopy · painref define "medial branch" --json
     """
-    _exit(run_with_store(lambda store: commands.define(store, term), data, json))
+    _exit(run_with_store(lambda store: commands.define(store, term), data, json, not no_pager))
 
 
 @app.command()
-def guide(json: JsonOpt = False, data: DataOpt = None) -> None:
+def guide(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """The documents' general guidance: candidacy, what to expect, care team, questions.
 
     Examples: painref guide · painref guide --json
     """
-    _exit(run_with_store(commands.guide, data, json))
+    _exit(run_with_store(commands.guide, data, json, not no_pager))
 
 
 @app.command()
@@ -283,7 +306,7 @@ def export(
 
 
 @app.command()
-def sources(json: JsonOpt = False, data: DataOpt = None) -> None:
+def sources(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """The sources: the four documents the cards are written from, and every other reference cited.
 
     In a card's text a marker such as (Nortex) names the source document; its
@@ -293,11 +316,11 @@ def sources(json: JsonOpt = False, data: DataOpt = None) -> None:
       painref sources
       painref sources --json
     """
-    _exit(run_with_store(commands.sources, data, json))
+    _exit(run_with_store(commands.sources, data, json, not no_pager))
 
 
 @app.command()
-def paths(json: JsonOpt = False, data: DataOpt = None) -> None:
+def paths(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """The knowledge-base layers in order: built-in, $PAINREF_PATH, then yours.
 
     For each: whether it exists and how many entries it adds or overrides.
@@ -306,7 +329,7 @@ def paths(json: JsonOpt = False, data: DataOpt = None) -> None:
 
     Examples: painref paths · PAINREF_PATH=/srv/clinic-kb painref paths --json
     """
-    _exit(run(lambda: commands.paths(data), json))
+    _exit(run(lambda: commands.paths(data), json, not no_pager))
 
 
 class NewKind(StrEnum):

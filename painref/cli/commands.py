@@ -149,17 +149,52 @@ def routed_lookup(store: Store, words: list[str]) -> Reply:
     return reply
 
 
-def show(store: Store, words: list[str]) -> Reply:
+# `show --field`: the names people type for each field of the JSON record.
+FIELD_NAMES = {
+    "time": "procedure_time", "procedure-time": "procedure_time", "bleeding": "bleeding_risk", "asra": "bleeding_risk",
+    "before": "prerequisites", "prerequisite": "prerequisites", "first": "prerequisites", "next": "next_steps",
+    "after": "next_steps", "next-steps": "next_steps", "treats": "conditions", "codes": "icd10", "icd": "icd10",
+    "icd-10": "icd10", "icd-10-cm": "icd10", "care": "conservative_care", "conservative": "conservative_care",
+    "lay": "lay_terms", "lay-terms": "lay_terms", "risk": "risks", "question": "questions", "source": "sources",
+    "alias": "aliases", "how": "mechanism", "guidance": "imaging", "duration": "relief", "symptom": "symptoms",
+}  # fmt: skip
+NOT_FIELDS = {"kind", "id", "name", "layer"}
+
+
+def show(store: Store, words: list[str], brief: bool = False, field: str | None = None) -> Reply:
     from painref.views.records import entry_record
 
     entry = resolve(store, words)
+    record = entry_record(store.kb, entry)
+    if field is not None:
+        return _field(record, field)
 
     def view() -> Any:
-        from painref.views.terminal import entry_card
+        from painref.views.terminal import brief_card, entry_card
 
-        return entry_card(store.kb, entry)
+        return brief_card(store.kb, entry) if brief else entry_card(store.kb, entry)
 
-    return Reply(entry_record(store.kb, entry), view)
+    return Reply(record, view)
+
+
+def _field(record: dict[str, Any], field: str) -> Reply:
+    wanted = field.strip().lower().replace(" ", "-")
+    key = FIELD_NAMES.get(wanted, wanted.replace("-", "_"))
+    fields = [k for k in record if k not in NOT_FIELDS]
+    if key not in fields:
+        raise PainrefError(
+            f"a {record['kind']} has no field {field!r}",
+            hint="fields: " + ", ".join(k.replace("_", "-") for k in fields),
+        )
+    value = record[key]
+    data = {"kind": record["kind"], "id": record["id"], "name": record["name"], "field": key, "value": value}
+
+    def view() -> Any:
+        from painref.views.terminal import field_view
+
+        return field_view(record["name"], key, value)
+
+    return Reply(data, view)
 
 
 def compare(store: Store, names: list[str]) -> Reply:

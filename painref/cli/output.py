@@ -105,7 +105,7 @@ def dumps(value: Any) -> str:
     return to_json(value)
 
 
-def deliver(reply: Reply, json: bool) -> int:
+def deliver(reply: Reply, json: bool, pager: bool = True) -> int:
     for note in reply.notes:
         say(note)
     if json:
@@ -115,10 +115,37 @@ def deliver(reply: Reply, json: bool) -> int:
     if reply.missing is not None:
         return report(reply.missing)
     if reply.view is not None:
-        write(render(reply.view()))
+        text = render(reply.view())
+        if not (pager and _page(text)):
+            write(text)
     elif reply.text is not None:
         write(reply.text)
     return reply.code
+
+
+def _page(text: str) -> bool:
+    """Show text longer than the terminal through $PAGER (else `less -FRX`); False if it was not paged.
+
+    Only when stdout is a terminal: a pipe or a file always gets the text itself.
+    """
+    import os
+    import shutil
+
+    stream = sys.stdout
+    if stream is None or not stream.isatty() or text.count("\n") < shutil.get_terminal_size().lines:
+        return False
+    import shlex
+    import subprocess
+
+    command = shlex.split(os.environ.get("PAGER") or "less -FRX")
+    if not command or command[0] in ("", "cat"):
+        return False
+    try:
+        stream.flush()
+        subprocess.run(command, input=text.encode(stream.encoding or "utf-8", "replace"), check=False)
+    except (OSError, ValueError):
+        return False  # no such pager: print instead
+    return True
 
 
 @contextlib.contextmanager
@@ -156,15 +183,15 @@ def open_store(data: str | None) -> Store:
     return store
 
 
-def run(action: Callable[[], Reply], json: bool = False) -> int:
+def run(action: Callable[[], Reply], json: bool = False, pager: bool = True) -> int:
     """Run a command that needs no knowledge base; print its reply; the exit code."""
     try:
-        return deliver(action(), json)
+        return deliver(action(), json, pager)
     except PainrefError as exc:
         return report(exc)
 
 
-def run_with_store(action: Callable[[Store], Reply], data: str | None, json: bool = False) -> int:
+def run_with_store(action: Callable[[Store], Reply], data: str | None, json: bool = False, pager: bool = True) -> int:
     """Run a command on the compiled knowledge base; print its reply; the exit code.
 
     A database that turns out to be corrupt is discarded and the command run
@@ -178,6 +205,6 @@ def run_with_store(action: Callable[[Store], Reply], data: str | None, json: boo
             store.discard()
             store = open_store(data)
             reply = action(store)
-        return deliver(reply, json)
+        return deliver(reply, json, pager)
     except PainrefError as exc:
         return report(exc)

@@ -108,25 +108,27 @@ def procedure_card(kb: KnowledgeBase, proc: Procedure) -> Panel:
     if proc.variants:
         family.append(("Variants", _names(kb, proc.variants)))
     treats = Text(", ").join(plain(f"{kb.name_of(link.id)} ({link.role})") for link in proc.treats) or plain("—", DIM)
+    # What trainees check first (imaging, relief, bleeding risk, what comes before and after,
+    # what to ask), then how it works and its risks, then the logistics most procedures share.
     rows: list[tuple[str, RenderableType]] = [
         ("Summary", plain(proc.summary)),
+        ("Imaging", Text.assemble(plain(imaging_text(proc), "bold"), plain(f" — {proc.imaging_note}"))),
+        ("Typical relief", Text.assemble(plain(proc.relief_label, "bold"), plain(f" — {proc.relief_text}"))),
+        ("Bleeding risk", Text.assemble(risk_text(proc), plain(f" — {proc.bleeding_note}", DIM))),
+        ("Comes before it", _names(kb, proc.prerequisites)),
+        ("May come next", _names(kb, proc.next_steps)),
+        ("Ask", _bullets(proc.questions)),
         ("Purpose", plain(proc.purpose)),
         ("Category", plain(proc.category)),
         *family,
         ("How it works", plain(f"{proc.agent} → {proc.target}")),
-        ("Imaging", Text.assemble(plain(imaging_text(proc), "bold"), plain(f" — {proc.imaging_note}"))),
+        ("Onset", plain(proc.onset)),
+        ("Risks", _bullets(proc.risks)),
+        ("Treats", treats),
         ("Anesthesia", plain(proc.anesthesia)),
         ("Setting", plain(proc.setting)),
         ("Time", plain(proc.procedure_time)),
-        ("Onset", plain(proc.onset)),
-        ("Typical relief", Text.assemble(plain(proc.relief_text), plain(f"  [{proc.relief_label}]", DIM))),
         ("Recovery", plain(proc.recovery)),
-        ("Risks", _bullets(proc.risks)),
-        ("Bleeding risk", Text.assemble(risk_text(proc), plain(f" — {proc.bleeding_note}", DIM))),
-        ("Comes before it", _names(kb, proc.prerequisites)),
-        ("May come next", _names(kb, proc.next_steps)),
-        ("Treats", treats),
-        ("Ask", _bullets(proc.questions)),
         ("Sources", _sources(proc.sources, kb.seeds)),
     ]
     title = Text.assemble(plain(proc.name, "bold"), plain("  procedure", DIM))
@@ -181,6 +183,66 @@ def condition_card(kb: KnowledgeBase, cond: Condition) -> Group:
     title = Text.assemble(plain(cond.name, "bold"), plain("  condition", DIM))
     panel = Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED, **_layer(kb, cond.id))
     return Group(panel, condition_procedures_table(kb, cond))
+
+
+def first_sentence(text: str) -> str:
+    """The text up to its first full stop followed by a space (or all of it)."""
+    cut = text.find(". ")
+    return text if cut < 0 else text[: cut + 1]
+
+
+def brief_card(kb: KnowledgeBase, entry: Entry) -> Panel:
+    """One screen (80 x 24): what the entry is, and what a trainee checks between patients."""
+    rows: list[tuple[str, RenderableType]] = [("What", plain(first_sentence(entry.summary)))]
+    if isinstance(entry, Procedure):
+        rows += [
+            ("Imaging", plain(imaging_text(entry), "bold")),
+            (
+                "Relief",
+                Text.assemble(plain(entry.relief_label, "bold"), plain(f" — {first_sentence(entry.relief_text)}")),
+            ),
+            ("Bleeding", risk_text(entry)),
+            ("Before", _names(kb, entry.prerequisites)),
+            ("Next", _names(kb, entry.next_steps)),
+        ]
+    else:
+        lead = entry.icd10[0]
+        rows += [
+            ("Symptoms", _bullets(entry.symptoms[:3])),
+            ("ICD-10-CM", plain(f"{lead.code}  {lead.description}")),
+            ("Procedures", _names(kb, [link.id for link in entry.procedures[:5]])),
+        ]
+    rows.append(("Ask", _bullets(entry.questions[:3])))
+    title = Text.assemble(plain(entry.name, "bold"), plain(f"  {entry.kind}", DIM))
+    more = plain(f"painref show {entry.id} for the whole card", DIM)
+    return Panel(_fields(rows), title=title, title_align="left", subtitle=more, subtitle_align="right")
+
+
+def field_view(name: str, field: str, value: Any) -> RenderableType:
+    """One field of an entry's record, as plain lines."""
+    label = plain(f"{name}: {field.replace('_', ' ')}", "bold")
+
+    def line(item: Any) -> str:
+        if isinstance(item, dict):
+            if "name" in item:
+                return str(item["name"]) + (f" ({item['role']})" if item.get("role") else "")
+            if "code" in item:
+                return f"{item['code']}  {item['description']}"
+            if "title" in item:
+                return f"{item['title']}. {item['publisher']}, {item['year']}."
+            if "seed" in item:
+                return f"source document {str(item['seed']).split('_')[0]}"
+            shown = {k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in item.items()}
+            return "\n".join(f"{k.replace('_', ' ')}: {v}" for k, v in shown.items() if v not in (None, ""))
+        return str(item)
+
+    if isinstance(value, list):
+        body: RenderableType = _bullets([line(v) for v in value]) if value else plain("—", DIM)
+    elif isinstance(value, dict):
+        body = plain(line(value))
+    else:
+        body = plain("—" if value in (None, "") else str(value))
+    return Group(label, body)
 
 
 def _layer(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
