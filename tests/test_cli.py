@@ -106,7 +106,18 @@ def test_list_and_filters() -> None:
     data = run_json("list", "procedures", "--category", "radiofrequency")
     assert isinstance(data, list)
     assert {d["id"] for d in data} == {"radiofrequency-ablation", "genicular-radiofrequency-ablation"}
-    assert set(data[0]) == {"kind", "id", "name", "aliases", "category"}
+    assert set(data[0]) == {
+        "kind",
+        "id",
+        "name",
+        "aliases",
+        "category",
+        "purpose",
+        "imaging",
+        "relief",
+        "bleeding_risk",
+        "parent",
+    }
     conds = run_json("list", "conditions", "--region", "knee")
     assert conds == [
         {
@@ -115,6 +126,7 @@ def test_list_and_filters() -> None:
             "name": "Knee osteoarthritis",
             "aliases": ["knee arthritis"],
             "region": "knee",
+            "icd10": ["M17.11"],
         }
     ]
     code, out, _ = run("list", "conditions", *DATA)
@@ -257,3 +269,25 @@ def test_show_field_and_brief() -> None:
     assert code == 2 and "fields:" in err
     code, out, _ = run("show", "rfa", "--brief", *DATA)
     assert code == 0 and "painref show radiofrequency-ablation for the whole card" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "count_at_least"),
+    [
+        (["list", "procedure", "--imaging", "fluoro"], 1),
+        (["list", "procs", "--imaging", "US"], 1),
+        (["list", "procedures", "--imaging", "x-ray"], 1),
+        (["list", "conditions", "--region", "back"], 0),
+        (["list", "procedures", "--bleeding-risk", "moderate"], 1),
+    ],
+)
+def test_filters_take_the_words_people_type(args: list[str], count_at_least: int) -> None:
+    data = run_json(*args)
+    assert isinstance(data, list) and len(data) >= count_at_least
+
+
+def test_define_list_and_quiz_topics() -> None:
+    terms = run_json("define", "--list")
+    assert isinstance(terms, list) and {"id", "term", "aliases"} <= set(terms[0])
+    topics = run_json("quiz", "--topics")
+    assert isinstance(topics, list) and {t["kind"] for t in topics} >= {"category", "entry"}

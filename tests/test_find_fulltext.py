@@ -112,7 +112,7 @@ def test_bleeding_risk_filter() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--imaging", "xray"], "unknown --imaging"),
+        (["--imaging", "mri"], "unknown --imaging"),
         (["--min-relief", "soon"], "cannot read the duration"),
         (["--treats", "kyphoplasty"], "--treats takes a condition"),
         (["--sort", "size"], "unknown --sort"),

@@ -26,8 +26,9 @@ APP_SETTINGS: dict[str, Any] = dict(
         f"relief, pathways and questions to ask.\n\n{DISCLAIMER}"
     ),
     epilog=(
-        "Examples: painref lookup sciatica · painref compare rfa epidural · "
-        f'painref pathway "medial branch block" · painref lookup knee rfa --json\n\n{EXIT_CODES}'
+        "Examples:\n\n  painref lookup sciatica\n\n  painref sciatica\n\n  painref compare rfa epidural\n\n"
+        '  painref show "medial branch block" --brief\n\n  painref lookup knee rfa --json\n\n'
+        f"{EXIT_CODES}"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -58,11 +59,6 @@ Words = Annotated[
 ]
 
 
-class ListKind(StrEnum):
-    procedures = "procedures"
-    conditions = "conditions"
-
-
 def _exit(code: int) -> None:
     if code:
         raise typer.Exit(code)
@@ -90,7 +86,13 @@ def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: 
     The best match is shown in full; other close matches follow. With no
     confident match, the nearest suggestions are shown and the exit code is 1.
 
-    Examples: painref lookup sciatica · painref lookup knee rfa · painref lookup "slipped disc" --json
+    Examples:
+
+      painref lookup sciatica
+
+      painref lookup knee rfa
+
+      painref lookup "slipped disc" --json
     """
     _exit(run_with_store(lambda store: commands.lookup(store, query), data, json, not no_pager))
 
@@ -113,7 +115,11 @@ def show(
 ) -> None:
     """Show the full card of one condition or procedure.
 
-    Examples: painref show kyphoplasty · painref show "medial branch block" --json
+    Examples:
+
+      painref show kyphoplasty
+
+      painref show "medial branch block" --json
     """
     _exit(run_with_store(lambda store: commands.show(store, name, brief, field), data, json, not no_pager))
 
@@ -136,7 +142,11 @@ def compare(
     A general word means the family's general entry: 'rfa' is Radiofrequency
     ablation, 'epidural' is Epidural steroid injection.
 
-    Examples: painref compare rfa epidural · painref compare kyphoplasty vertebroplasty --json
+    Examples:
+
+      painref compare rfa epidural
+
+      painref compare kyphoplasty vertebroplasty --json
     """
     _exit(run_with_store(lambda store: commands.compare(store, names), data, json, not no_pager))
 
@@ -147,7 +157,14 @@ def _opt(help_text: str) -> Any:
 
 @app.command("list")
 def list_entries(
-    kind: Annotated[ListKind, typer.Argument(help="procedures or conditions.")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="procedures or conditions (procedure, condition ... too).",
+            autocompletion=lambda incomplete: [k for k in ("procedures", "conditions") if k.startswith(incomplete)],
+            show_default=False,
+        ),
+    ],
     category: Annotated[str | None, _opt("Procedures of this category, e.g. nerve-block.")] = None,
     imaging: Annotated[
         str | None, _opt("Procedures guided by this imaging: fluoroscopy, ultrasound, ct, none.")
@@ -168,9 +185,17 @@ def list_entries(
 ) -> None:
     """List procedures or conditions; filters combine.
 
-    Examples: painref list procedures --imaging ultrasound · painref list procedures --purpose diagnostic ·
-    painref list procedures --treats "knee osteoarthritis" --sort relief · painref list procedures --min-relief 6m ·
-    painref list conditions --region neck --json
+    Examples:
+
+      painref list procedures --imaging ultrasound
+
+      painref list procedures --purpose diagnostic
+
+      painref list procedures --treats "knee osteoarthritis" --sort relief
+
+      painref list procedures --min-relief 6m
+
+      painref list conditions --region neck --json
     """
     filters = {
         "category": category,
@@ -181,15 +206,13 @@ def list_entries(
         "min_relief": min_relief,
         "region": region,
     }
-    _exit(
-        run_with_store(lambda store: commands.list_entries(store, kind.value, filters, sort), data, json, not no_pager)
-    )
+    _exit(run_with_store(lambda store: commands.list_entries(store, kind, filters, sort), data, json, not no_pager))
 
 
 @app.command()
 def search(
     text: Annotated[list[str], typer.Argument(help="Words to find inside the cards.")],
-    limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many results.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="At most this many results.")] = 20,
     json: JsonOpt = False,
     data: DataOpt = None,
     no_pager: NoPager = False,
@@ -198,7 +221,13 @@ def search(
 
     Each result shows the field that matched and a snippet with the match highlighted.
 
-    Examples: painref search ultrasound · painref search "relief for several hours" · painref search knee --json
+    Examples:
+
+      painref search ultrasound
+
+      painref search "relief for several hours"
+
+      painref search knee --json
     """
     _exit(run_with_store(lambda store: commands.search(store, text, limit), data, json, not no_pager))
 
@@ -207,7 +236,11 @@ def search(
 def questions(name: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """Questions to ask about a procedure or condition, plus the general ones.
 
-    Examples: painref questions rfa · painref questions sciatica --json
+    Examples:
+
+      painref questions rfa
+
+      painref questions sciatica --json
     """
     _exit(run_with_store(lambda store: commands.questions(store, name), data, json, not no_pager))
 
@@ -219,7 +252,11 @@ def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: 
     Conservative care first, the diagnostic block, the treatment, and what
     follows when it helps or not.
 
-    Examples: painref pathway "medial branch block" · painref pathway sciatica --json
+    Examples:
+
+      painref pathway "medial branch block"
+
+      painref pathway sciatica --json
     """
     _exit(run_with_store(lambda store: commands.pathway(store, name), data, json, not no_pager))
 
@@ -227,40 +264,57 @@ def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: 
 @app.command()
 def define(
     term: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="A term used on the cards, e.g. fluoroscopy.",
             autocompletion=lambda incomplete: commands.complete_entries(incomplete, terms=True),
+            show_default=False,
         ),
-    ],
+    ] = None,
+    list_terms: Annotated[bool, typer.Option("--list", "-l", help="List every glossary term.")] = False,
     json: JsonOpt = False,
     data: DataOpt = None,
     no_pager: NoPager = False,
 ) -> None:
     """Define a term from the glossary.
 
-    Examples: painref define fluoroscopy · painref define "medial branch" --json
+    Examples:
+
+      painref define fluoroscopy
+
+      painref define "medial branch" --json
+
+      painref define --list
     """
-    _exit(run_with_store(lambda store: commands.define(store, term), data, json, not no_pager))
+    if list_terms:
+        return _exit(run_with_store(commands.glossary, data, json, not no_pager))
+    _exit(run_with_store(lambda store: commands.define(store, term or []), data, json, not no_pager))
 
 
 @app.command()
 def guide(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False) -> None:
     """The documents' general guidance: candidacy, what to expect, care team, questions.
 
-    Examples: painref guide · painref guide --json
+    Examples:
+
+      painref guide
+
+      painref guide --json
     """
     _exit(run_with_store(commands.guide, data, json, not no_pager))
 
 
 @app.command()
 def quiz(
-    count: Annotated[int, typer.Option(min=1, max=500, help="How many questions.")] = 10,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=500, help="How many questions.")] = 10,
     topic: Annotated[
         str | None, _opt("A category (nerve-block), a region (knee) or an entry (kyphoplasty, sciatica).")
     ] = None,
     seed: Annotated[int | None, _opt("Fix the questions' order and options, for a reproducible quiz.")] = None,
     stats: Annotated[bool, typer.Option("--stats", help="Show what is due, learned and weak.")] = False,
+    topics: Annotated[
+        bool, typer.Option("--topics", help="List the topics, with how many questions each has.")
+    ] = False,
     json: JsonOpt = False,
     data: DataOpt = None,
 ) -> None:
@@ -270,11 +324,22 @@ def quiz(
     it reads one answer (a-d or 1-4) per line from stdin. Progress is saved after every answer in
     $PAINREF_HOME (default: the user data directory). With --json it prints the questions instead.
 
-    Examples: painref quiz · painref quiz --topic knee --count 5 · painref quiz --stats ·
-    echo b | painref quiz --count 1 --seed 1
+    Examples:
+
+      painref quiz
+
+      painref quiz --topic knee --count 5
+
+      painref quiz --stats
+
+      painref quiz --topics
+
+      echo b | painref quiz --count 1 --seed 1
     """
     from painref.cli import studying
 
+    if topics:
+        return _exit(run_with_store(studying.topics, data, json))
     _exit(studying.quiz(count, topic, seed, stats, json, data))
 
 
@@ -298,7 +363,13 @@ def export(
     An existing file is never replaced without --force; each file is written
     whole or not at all.
 
-    Examples: painref export anki painref.apkg · painref export markdown notes/ · painref export markdown -
+    Examples:
+
+      painref export anki painref.apkg
+
+      painref export markdown notes/
+
+      painref export markdown -
     """
     from painref.cli import studying
 
@@ -327,7 +398,11 @@ def paths(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False
     Set PAINREF_PATH (colon-separated) for shared layers such as a clinic's;
     your own layer is $PAINREF_HOME, or the user data directory.
 
-    Examples: painref paths · PAINREF_PATH=/srv/clinic-kb painref paths --json
+    Examples:
+
+      painref paths
+
+      PAINREF_PATH=/srv/clinic-kb painref paths --json
     """
     _exit(run(lambda: commands.paths(data), json, not no_pager))
 
@@ -347,7 +422,11 @@ def new(
     Prints the file's path. Uncomment the template, fill in every field, then
     run `painref validate`.
 
-    Examples: painref new procedure my-clinic-block · painref new condition my-condition
+    Examples:
+
+      painref new procedure my-clinic-block
+
+      painref new condition my-condition
     """
     _exit(run(lambda: commands.new(kind.value, ident)))
 
@@ -365,7 +444,11 @@ def validate(
     With DIR, that directory alone; otherwise every layer in force. Exit 0
     when clean, 2 otherwise.
 
-    Examples: painref validate ./my-data · painref validate --json
+    Examples:
+
+      painref validate ./my-data
+
+      painref validate --json
     """
     _exit(run(lambda: commands.validate(directory, data), json))
 

@@ -323,17 +323,49 @@ def relief_rank(text: str) -> int:
     return 3 if weeks >= 8 else 2 if weeks >= 1 else 1 if weeks >= 1 / 7 else 0
 
 
+# The words people type for a filter's values: "fluoro", "US", "x-ray", "moderate", "dx".
+VALUE_WORDS = {
+    "fluoro": "fluoroscopy", "xray": "fluoroscopy", "x-ray": "fluoroscopy", "c-arm": "fluoroscopy",
+    "us": "ultrasound", "u-s": "ultrasound", "sono": "ultrasound", "sonography": "ultrasound",
+    "cat": "ct", "computed-tomography": "ct", "landmark": "none", "no-imaging": "none", "blind": "none",
+    "medium": "intermediate", "moderate": "intermediate", "med": "intermediate",
+    "dx": "diagnostic", "tx": "therapeutic", "treatment": "therapeutic",
+    "back": "low-back", "lumbar": "low-back", "lower-back": "low-back", "cervical": "neck",
+    "thoracic": "thoracic-spine",
+    "rf": "radiofrequency", "rfa": "radiofrequency", "injection": "spinal-injection", "block": "nerve-block",
+    "stimulation": "neuromodulation", "stimulator": "neuromodulation",
+}  # fmt: skip
+
+
 def _choice(option: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
-    if value is not None and value not in allowed:
-        raise PainrefError(f"unknown {option} {value!r}", hint=f"{option} takes one of: " + ", ".join(allowed))
-    return value
+    """A filter's value as the knowledge base spells it: its own words, a synonym, or an unambiguous prefix."""
+    if value is None:
+        return None
+    typed = "-".join(value.strip().lower().replace("_", " ").replace("/", " ").split())
+    typed = VALUE_WORDS.get(typed, typed)
+    if typed in allowed:
+        return typed
+    starting = [a for a in allowed if a.startswith(typed)] if len(typed) >= 2 else []
+    if len(starting) == 1:
+        return starting[0]
+    raise PainrefError(f"unknown {option} {value!r}", hint=f"{option} takes one of: " + ", ".join(allowed))
+
+
+def list_kind(kind: str) -> str:
+    """procedures or conditions, however it is typed: singular, plural, abbreviated."""
+    typed = kind.strip().lower().rstrip("s")
+    for name in ("procedures", "conditions"):
+        if len(typed) >= 3 and name.startswith(typed):
+            return name
+    raise PainrefError(f"cannot list {kind!r}", hint="painref list procedures, or painref list conditions")
 
 
 def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: str) -> Reply:
     from painref.kb.model import BLEEDING_RISKS, CATEGORIES, MODALITIES, PURPOSES, REGIONS, Condition
     from painref.views.records import list_record
 
-    _choice("--sort", sort, ("name", "relief"))
+    kind = list_kind(kind)
+    sort = _choice("--sort", sort, ("name", "relief")) or "name"
     region = filters.pop("region", None)
     entries: list[Any]
     if kind == "procedures":
@@ -344,10 +376,10 @@ def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: 
         category, imaging = filters.get("category"), filters.get("imaging")
         purpose, bleeding = filters.get("purpose"), filters.get("bleeding_risk")
         treats, min_relief = filters.get("treats"), filters.get("min_relief")
-        _choice("--category", category, CATEGORIES)
-        _choice("--imaging", imaging, MODALITIES)
-        _choice("--purpose", purpose, PURPOSES)
-        _choice("--bleeding-risk", bleeding, BLEEDING_RISKS)
+        category = _choice("--category", category, CATEGORIES)
+        imaging = _choice("--imaging", imaging, MODALITIES)
+        purpose = _choice("--purpose", purpose, PURPOSES)
+        bleeding = _choice("--bleeding-risk", bleeding, BLEEDING_RISKS)
         least = relief_rank(min_relief) if min_relief is not None else None
         treated: set[str] | None = None
         if treats is not None:
@@ -376,7 +408,7 @@ def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: 
             raise PainrefError(f"--{used[0].replace('_', '-')} filters procedures", hint="conditions take --region")
         if sort == "relief":
             raise PainrefError("--sort relief orders procedures", hint="conditions are listed by name")
-        _choice("--region", region, REGIONS)
+        region = _choice("--region", region, REGIONS)
         entries = sorted(
             (c for c in store.kb.conditions.values() if not region or c.region == region),
             key=lambda c: c.name.lower(),
@@ -449,6 +481,8 @@ def define(store: Store, words: list[str]) -> Reply:
     from painref.views.records import term_record
 
     query = _query(words)
+    if not query:
+        raise PainrefError("define needs a term", hint="e.g. painref define fluoroscopy, or painref define --list")
     require_words(query)
     found = store.kb.terms.get(query)
     if found is None:
@@ -470,6 +504,19 @@ def define(store: Store, words: list[str]) -> Reply:
         return term_card(term, store.kb.seeds)
 
     return Reply(term_record(term), view)
+
+
+def glossary(store: Store) -> Reply:
+    """Every glossary term, alphabetically."""
+    terms = sorted(store.kb.terms.values(), key=lambda t: t.term.lower())
+    rows = [{"id": t.id, "term": t.term, "aliases": list(t.aliases)} for t in terms]
+
+    def view() -> Any:
+        from painref.views.terminal import glossary_table
+
+        return glossary_table(terms)
+
+    return Reply(rows, view)
 
 
 def guide(store: Store) -> Reply:

@@ -78,6 +78,26 @@ def quiz(
     return _ask_all(chosen, progress, _ask_terminal if interactive else _ask_line, now, seeds)
 
 
+def topics(store: Store) -> Reply:
+    """The quiz's topics: categories, regions, and the entries questions are about, with counts."""
+    from painref.study.quiz import all_questions
+
+    counts: dict[tuple[str, str], int] = {}
+    for q in all_questions(store.kb, seed=0):
+        for tag in q.tags:
+            kind = "category" if tag in {p.category for p in store.kb.procedures.values()} else "region"
+            counts[(kind, tag)] = counts.get((kind, tag), 0) + 1
+        counts[("entry", q.entry_id)] = counts.get(("entry", q.entry_id), 0) + 1
+    rows = [{"kind": k, "topic": t, "questions": n} for (k, t), n in sorted(counts.items())]
+
+    def view() -> Any:
+        from painref.views.terminal import topics_table
+
+        return topics_table(rows)
+
+    return Reply(rows, view)
+
+
 def _ask_terminal(prompt_text: str) -> str | None:
     try:
         return input(f"{prompt_text}: ")[:MAX_ANSWER]

@@ -103,11 +103,18 @@ def lookup_record(result: Result) -> dict[str, Any]:
 
 
 def list_record(entry: Entry) -> dict[str, Any]:
+    """A row of `list --json`: every column the table shows, and the id."""
     out: dict[str, Any] = {"kind": entry.kind, "id": entry.id, "name": entry.name, "aliases": list(entry.aliases)}
     if isinstance(entry, Procedure):
         out["category"] = entry.category
+        out["purpose"] = entry.purpose
+        out["imaging"] = list(entry.modalities)
+        out["relief"] = entry.relief_band
+        out["bleeding_risk"] = entry.bleeding_risk
+        out["parent"] = entry.parent
     else:
         out["region"] = entry.region
+        out["icd10"] = [c.code for c in entry.icd10]
     return out
 
 

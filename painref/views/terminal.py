@@ -576,3 +576,22 @@ def sources_view(seeds: Sequence[dict[str, Any]], citations: Sequence[dict[str, 
         where = f"doi:{c['doi']}" if c.get("doi") else c.get("url", "")
         refs.add_row(plain(f"{c['title']}. {c['publisher']}, {c['year']}. {where}"), plain(str(len(c["cited_by"]))))
     return Group(*docs, refs)
+
+
+def glossary_table(terms: Sequence[Term]) -> Table:
+    table = Table(title=plain(f"{len(terms)} glossary terms (painref define TERM)"), box=box.SIMPLE_HEAD, expand=True)
+    table.add_column(plain("Term"), ratio=2, min_width=max((len(w) for t in terms for w in t.term.split()), default=8))
+    table.add_column(plain("Also"), ratio=3)
+    for t in terms:
+        table.add_row(plain(t.term), plain(", ".join(t.aliases), DIM))
+    return table
+
+
+def topics_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title=plain("Quiz topics (painref quiz --topic TOPIC)"), box=box.SIMPLE_HEAD, expand=True)
+    table.add_column(plain("Topic"), ratio=3, min_width=max((len(r["topic"]) for r in rows), default=8))
+    table.add_column(plain("Kind"), ratio=1)
+    table.add_column(plain("Questions"), justify="right", ratio=1)
+    for r in rows:
+        table.add_row(plain(r["topic"]), plain(r["kind"], DIM), plain(str(r["questions"])))
+    return table
