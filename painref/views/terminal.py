@@ -45,6 +45,11 @@ class Responsive:
         yield self.wide if options.max_width >= self.breakpoint else self.narrow
 
 
+def longest_word(values: Iterable[str]) -> int:
+    """The longest word among the texts: a column this wide wraps at spaces, never inside a word."""
+    return max((len(word) for value in values for word in value.split()), default=1)
+
+
 def plain(value: str, style: str = "") -> Text:
     """Literal text: markup is not interpreted, control characters are dropped."""
     return Text(clean(value), style=style)
@@ -277,10 +282,11 @@ def hits_table(hits: Sequence[Hit], title: str) -> Responsive:
 
 def _hits_wide(hits: Sequence[Hit], title: str) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
-    table.add_column(plain("Name"), overflow="fold", ratio=3)
-    table.add_column(plain("Kind"), overflow="fold", ratio=1)
-    table.add_column(plain("Score"), justify="right", ratio=1)
-    table.add_column(plain("Id (for painref show)"), overflow="fold", style=DIM, ratio=3)
+    table.add_column(plain("Name"), overflow="fold", ratio=3, min_width=longest_word(h.name for h in hits))
+    table.add_column(plain("Kind"), no_wrap=True)
+    table.add_column(plain("Score"), justify="right", no_wrap=True)
+    # The id is there to be copied: never broken.
+    table.add_column(plain("Id (for painref show)"), no_wrap=True, style=DIM, min_width=max(len(h.id) for h in hits))
     for hit in hits:
         table.add_row(plain(hit.name), plain(hit.kind), plain(f"{hit.score:g}"), plain(hit.id))
     return table
@@ -347,17 +353,20 @@ def _list_wide(
     entries: Sequence[Entry], title: str, procedures: bool, aliases: bool, category: bool = True, indent: bool = True
 ) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
-    table.add_column(plain("Name"), overflow="fold", ratio=4)
+    names = [e.name for e in entries] or ["Name"]
+    table.add_column(plain("Name"), overflow="fold", ratio=4, min_width=longest_word(names) + 2)
     if procedures:
+        procs = [e for e in entries if isinstance(e, Procedure)]
         if category:
-            table.add_column(plain("Category"), overflow="fold", ratio=3)
+            table.add_column(plain("Category"), no_wrap=True, min_width=max((len(p.category) for p in procs), default=8))
         table.add_column(plain("Purpose"), no_wrap=True)
         table.add_column(plain("Imaging"), no_wrap=True)
-        table.add_column(plain("Relief"), overflow="fold", ratio=2)
+        table.add_column(plain("Relief"), ratio=2, min_width=longest_word(p.relief_label for p in procs))
         table.add_column(plain("Bleeding"), no_wrap=True)
     else:
-        table.add_column(plain("Region"), overflow="fold", ratio=2)
-        table.add_column(plain("ICD-10-CM"), overflow="fold", ratio=2)
+        conds = [e for e in entries if isinstance(e, Condition)]
+        table.add_column(plain("Region"), no_wrap=True, min_width=max((len(c.region) for c in conds), default=6))
+        table.add_column(plain("ICD-10-CM"), ratio=2, min_width=8)
     if aliases:
         table.add_column(plain("Also called"), overflow="fold", style=DIM, ratio=4)
     for entry in entries:
