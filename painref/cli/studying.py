@@ -169,7 +169,8 @@ def _ask_all(
             verdict.stylize("green" if correct else "red")
             out.print(verdict)
             out.print(plain(f"  {q.explanation}", "dim"))
-            out.print(plain("  source: " + "; ".join(s.label(seeds) for s in q.sources[:2]), "dim"))
+            if q.sources:
+                out.print(plain("  source: " + "; ".join(s.label(seeds) for s in q.sources[:2]), "dim"))
     except KeyboardInterrupt:
         _finish(out, right, answered, progress)
         return 130

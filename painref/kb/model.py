@@ -10,6 +10,7 @@ from typing import Any, Literal
 Kind = Literal["procedure", "condition"]
 
 PURPOSES = ("diagnostic", "therapeutic", "both")
+COURSES = ("chronic", "acute")
 ROLES = ("diagnostic", "therapeutic")
 MODALITIES = ("fluoroscopy", "ultrasound", "ct", "none")
 BLEEDING_RISKS = ("low", "intermediate", "high", "unclassified")
@@ -155,6 +156,7 @@ class Condition:
     questions: tuple[str, ...]
     sources: tuple[Source, ...]
     lay_terms: tuple[str, ...] = ()
+    course: str = "chronic"  # or "acute" (a fracture, a headache after a dural puncture): no three-month rule
     kind: Kind = "condition"
 
 

@@ -38,13 +38,18 @@ def prerequisite_chain(kb: KnowledgeBase, proc: Procedure) -> list[Procedure]:
 
 
 def _conservative(kb: KnowledgeBase, conditions: list[Condition]) -> Step:
+    """The conservative care the conditions share (all of one condition's; for several, what at
+    least half of them list: a step for one condition does not belong in every pathway), and the
+    guide's general candidacy criterion unless every condition is an acute one."""
     step = Step("Conservative care first")
+    counts: dict[str, int] = {}
     for cond in conditions:
-        for item in cond.conservative_care:
-            if item not in step.notes:
-                step.notes.append(item)
+        for item in dict.fromkeys(cond.conservative_care):
+            counts[item] = counts.get(item, 0) + 1
+    needed = 1 if len(conditions) <= 1 else max(2, (len(conditions) + 1) // 2)
+    step.notes.extend(item for item, n in counts.items() if n >= needed)
     candidacy = kb.guide.get("candidacy")
-    if candidacy:
+    if candidacy and not (conditions and all(c.course == "acute" for c in conditions)):
         step.notes.append(f"In general: {candidacy.items[0]}")
     return step
 
@@ -60,12 +65,13 @@ def _for_condition(kb: KnowledgeBase, cond: Condition) -> list[Step]:
     therapeutic = [kb.procedures[link.id] for link in cond.procedures if link.role == "therapeutic"]
     linked = {p.id for p in diagnostic + therapeutic}
     later = [kb.procedures[n] for p in therapeutic for n in p.next_steps if n in kb.procedures and n not in linked]
-    return [
+    steps = [
         _conservative(kb, [cond]),
         Step("Diagnostic blocks to confirm the pain source", procedures=diagnostic),
         Step("Therapeutic procedures", procedures=therapeutic),
         Step("If relief is too short or absent", procedures=list(dict.fromkeys(later))),
     ]
+    return [step for step in steps if step.notes or step.procedures]  # a step with nothing in it is left out
 
 
 def _for_procedure(kb: KnowledgeBase, proc: Procedure) -> list[Step]:
@@ -81,4 +87,4 @@ def _for_procedure(kb: KnowledgeBase, proc: Procedure) -> list[Step]:
         steps.append(Step("If it does not help", notes=["The search shifts to other possible pain generators (003)."]))
     else:
         steps.append(Step("If relief is too short or absent: what may come next", procedures=nexts))
-    return steps
+    return [step for step in steps if step.notes or step.procedures]

@@ -14,6 +14,7 @@ from painref.errors import Problem
 from painref.kb.model import (
     BLEEDING_RISKS,
     CATEGORIES,
+    COURSES,
     MODALITIES,
     PURPOSES,
     REGIONS,
@@ -201,8 +202,8 @@ PROCEDURE_FIELDS = {
     "prerequisites", "next_steps", "questions", "sources",
 }  # fmt: skip
 CONDITION_FIELDS = {
-    "id", "name", "aliases", "lay_terms", "region", "summary", "symptoms", "icd10", "conservative_care", "procedures",
-    "questions", "sources",
+    "id", "name", "aliases", "lay_terms", "course", "region", "summary", "symptoms", "icd10", "conservative_care",
+    "procedures", "questions", "sources",
 }  # fmt: skip
 
 
@@ -322,6 +323,7 @@ def _condition(c: _Checker) -> Condition:
         questions=c.texts("questions", minimum=3),
         sources=c.sources(),
         lay_terms=c.texts("lay_terms", minimum=0, optional=True),
+        course=c.choice("course", COURSES) if "course" in c.raw else "chronic",
     )
 
 

@@ -11,10 +11,10 @@ the same knowledge base, so they are plausible. Each question has a stable id
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from painref.kb.model import MODALITIES, PURPOSES, Condition, KnowledgeBase, Procedure, Source
+from painref.kb.model import MODALITIES, PURPOSES, Condition, KnowledgeBase, Procedure, Seed, Source
 
 OPTIONS = 4
 
@@ -38,9 +38,28 @@ class Question:
 
 def _imaging(proc: Procedure) -> str:
     """The modalities in a fixed order, so that "fluoroscopy, ultrasound" is one answer, not two."""
-    names = {"ct": "CT"}
-    used = [m for m in MODALITIES if m in proc.modalities and m != "none"]
-    return ", ".join(names.get(m, m) for m in used) or "no imaging"
+    names = {"ct": "CT", "none": "landmark technique (no imaging)"}
+    used = [m for m in MODALITIES if m in proc.modalities]
+    return ", ".join(names.get(m, m) for m in used)
+
+
+def _imaging_pool(proc: Procedure, procs: list[Procedure]) -> list[str]:
+    """Other procedures' imaging, leaving out any that is part of this one's (then it is not wrong)."""
+    mine = set(proc.modalities)
+    return [_imaging(p) for p in procs if not (set(p.modalities) <= mine or mine <= set(p.modalities))]
+
+
+def backing(text: str, sources: tuple[Source, ...], seeds: Mapping[str, Seed]) -> tuple[Source, ...]:
+    """The sources a card line cites: seeds named in it, citations whose year it gives (else none)."""
+    found: list[Source] = []
+    for source in sources:
+        seed = seeds.get(source.seed) if source.seed else None
+        named = seed is not None and seed.short in text
+        marked = bool(source.seed) and source.seed[:3] in text
+        dated = source.year is not None and str(source.year) in text
+        if named or marked or dated:
+            found.append(source)
+    return tuple(found)
 
 
 def _choices(rng: random.Random, correct: str, pool: list[str]) -> tuple[tuple[str, ...], int] | None:
@@ -62,14 +81,15 @@ def _procedure_questions(kb: KnowledgeBase, proc: Procedure, rng: random.Random)
         if picked is None:
             return None
         options, answer = picked
-        return Question(f"{kind}:{proc.id}", kind, proc.id, prompt, options, answer, explanation, proc.sources, tags)
+        cited = backing(explanation, proc.sources, kb.seeds)
+        return Question(f"{kind}:{proc.id}", kind, proc.id, prompt, options, answer, explanation, cited, tags)
 
     candidates = [
         make(
             "imaging",
             f"Which imaging guides {proc.name}?",
             _imaging(proc),
-            [_imaging(p) for p in procs],
+            _imaging_pool(proc, procs),
             f"Imaging: {_imaging(proc)} — {proc.imaging_note}",
         ),
         make(
@@ -95,7 +115,8 @@ def _procedure_questions(kb: KnowledgeBase, proc: Procedure, rng: random.Random)
             ["low", "intermediate", "high", "unclassified"],
             f"Bleeding risk: {proc.bleeding_risk} — {proc.bleeding_note}",
         )
-        if proc.bleeding_risk != "unclassified"
+        # A category given "by analogy" is the card's reasoning, not the guideline's: not asked as fact.
+        if proc.bleeding_risk != "unclassified" and "analogy" not in proc.bleeding_note.lower()
         else None,
     ]
     if proc.prerequisites:
@@ -148,8 +169,8 @@ def _condition_questions(kb: KnowledgeBase, cond: Condition, rng: random.Random)
             f"Which condition does ICD-10-CM code {code.code} name?",
             options,
             answer,
-            f"ICD-10-CM {code.code}: {code.description}",
-            cond.sources,
+            f"ICD-10-CM {code.code}: {code.description} (the official ICD-10-CM code set)",
+            (),
             tags,
         )
 
@@ -171,10 +192,12 @@ def topic_filter(
     """Questions on a category, a region, or one entry (and, for a condition, its procedures)."""
     if not topic:
         return lambda q: True
-    wanted = topic.strip().lower()
+    wanted = "-".join(topic.strip().lower().replace("_", " ").split())
     tags = {p.category for p in kb.procedures.values()} | {c.region for c in kb.conditions.values()}
-    if wanted in tags:
-        return lambda q: wanted in q.tags
+    starting = sorted(t for t in tags if t.startswith(wanted)) if len(wanted) >= 3 else []
+    if wanted in tags or len(starting) == 1:
+        tag = wanted if wanted in tags else starting[0]
+        return lambda q: tag in q.tags
     entry_id = resolve(topic)
     if entry_id is None:
         return lambda q: False

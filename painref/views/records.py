@@ -51,6 +51,7 @@ def condition_record(kb: KnowledgeBase, cond: Condition) -> dict[str, Any]:
         "name": cond.name,
         "aliases": list(cond.aliases),
         "lay_terms": list(cond.lay_terms),
+        "course": cond.course,
         "region": cond.region,
         "summary": cond.summary,
         "symptoms": list(cond.symptoms),

@@ -358,7 +358,9 @@ def _list_wide(
     if procedures:
         procs = [e for e in entries if isinstance(e, Procedure)]
         if category:
-            table.add_column(plain("Category"), no_wrap=True, min_width=max((len(p.category) for p in procs), default=8))
+            table.add_column(
+                plain("Category"), no_wrap=True, min_width=max((len(p.category) for p in procs), default=8)
+            )
         table.add_column(plain("Purpose"), no_wrap=True)
         table.add_column(plain("Imaging"), no_wrap=True)
         table.add_column(plain("Relief"), ratio=2, min_width=longest_word(p.relief_label for p in procs))
