@@ -55,7 +55,7 @@ def backing(text: str, sources: tuple[Source, ...], seeds: Mapping[str, Seed]) -
     for source in sources:
         seed = seeds.get(source.seed) if source.seed else None
         named = seed is not None and seed.short in text
-        marked = bool(source.seed) and source.seed[:3] in text
+        marked = source.seed is not None and source.seed[:3] in text
         dated = source.year is not None and str(source.year) in text
         if named or marked or dated:
             found.append(source)
