@@ -73,6 +73,17 @@ class Source:
         where = f"doi:{self.doi}" if self.doi else (self.url or "")
         return f"{self.title}. {self.publisher}, {self.year}. {where}".strip()
 
+    def short_label(self, seeds: Mapping[str, Seed] | None = None) -> str:
+        """One line for a card: the seed's short name and title, or a citation's first words, journal and year.
+
+        The full reference is in `painref sources` (and in --json)."""
+        if self.seed:
+            known = (seeds or {}).get(self.seed)
+            return f"{known.short}: {known.title}" if known else f"source document {self.seed.split('_')[0]}"
+        words = str(self.title).split()
+        title = " ".join(words[:9]) + ("…" if len(words) > 9 else ".")
+        return f"{title} {self.publisher}, {self.year}"
+
     def as_dict(self) -> dict[str, object]:
         if self.seed:
             return {"seed": self.seed}

@@ -88,7 +88,8 @@ def _names(kb: KnowledgeBase, ids: Iterable[str]) -> Text:
 
 
 def _sources(sources: Sequence[Source], seeds: Mapping[str, Seed] | None = None) -> Text:
-    return Text("\n").join(plain(s.label(seeds), DIM) for s in sources)
+    """One short line per source; the full references are in `painref sources`."""
+    return Text("\n").join(plain(s.short_label(seeds), DIM) for s in sources)
 
 
 def _fields(rows: Iterable[tuple[str, RenderableType]]) -> _Columns:
