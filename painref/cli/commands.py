@@ -649,6 +649,8 @@ def new(kind: str, ident: str) -> Reply:
             header += f"{kind}s:\n"
         return header + TEMPLATES[kind].format(id=ident)
 
+    if os.path.lexists(home) and not home.is_dir():
+        raise PainrefError(f"your painref directory {home} is not a directory", hint="set PAINREF_HOME to a directory")
     try:
         home.mkdir(parents=True, exist_ok=True)
         append_text(path, addition)

@@ -200,7 +200,7 @@ def export(store: Store, kind: str, target: str, force: bool = False) -> Reply:
         raise PainrefError(f"{exc.filename} already exists; nothing was written", hint="--force replaces it") from None
     except OSError as exc:
         raise PainrefError(
-            f"cannot write {exc.filename or target}: {exc.strerror or exc}", hint="check the path and its permissions"
+            f"cannot write {target}: {exc.strerror or exc}", hint="check the path and its permissions"
         ) from None
 
 
