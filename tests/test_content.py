@@ -141,7 +141,7 @@ def test_links_both_ways(kb: KnowledgeBase) -> None:
         for link in proc.treats:
             assert proc.id in {x.id for x in kb.conditions[link.id].procedures}
     for cond in kb.conditions.values():
-        assert cond.procedures, f"{cond.id} links no procedure"
+        assert cond.procedures or cond.red_flag, f"{cond.id} links no procedure"
         for link in cond.procedures:
             assert cond.id in {x.id for x in kb.procedures[link.id].treats}
 
@@ -265,3 +265,36 @@ def test_seed_facts_are_carried(kb: KnowledgeBase) -> None:
     assert "9 million" in kb.procedures["epidural-steroid-injection"].summary
     candidacy = " ".join(kb.guide["candidacy"].items).lower()
     assert "three months" in candidacy
+
+
+def _texts(record: object) -> list[str]:
+    out: list[str] = []
+    for name in record.__dataclass_fields__:  # type: ignore[attr-defined]
+        value = getattr(record, name)
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, tuple):
+            out.extend(v for v in value if isinstance(v, str))
+    return out
+
+
+def test_every_seed_marker_points_at_a_source_the_entry_lists(kb: KnowledgeBase) -> None:
+    import re
+
+    marker = re.compile(r"\(([^()]*)\)")
+    wrong: list[str] = []
+    everything = [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values(), *kb.guide.values()]
+    for entry in everything:
+        listed = {s.seed.split("_")[0] for s in entry.sources if s.seed}
+        for text in _texts(entry):
+            for group in marker.findall(text):
+                for number in re.findall(r"\b(00[0-3])\b", group):
+                    if number not in listed:
+                        wrong.append(f"{entry.id}: ({group})")
+    assert wrong == []
+
+
+def test_every_source_document_is_named(kb: KnowledgeBase) -> None:
+    assert set(kb.seeds) == SEEDS
+    for seed in kb.seeds.values():
+        assert seed.publisher and seed.title and seed.short

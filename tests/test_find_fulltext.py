@@ -44,8 +44,9 @@ def test_ultrasound_finds_ultrasound_guided_procedures(kb: KnowledgeBase) -> Non
 
 def test_a_phrase_ranks_where_it_appears_together(kb: KnowledgeBase) -> None:
     found, _total = fulltext.search(memory_store(kb), "several hours")
-    assert found[0].entry.id == "medial-branch-block"
-    assert found[0].field in {"relief", "summary", "onset"}
+    top = {f.entry.id: f for f in found[:3]}
+    assert "medial-branch-block" in top
+    assert top["medial-branch-block"].field in {"relief", "summary", "onset"}
 
 
 def test_search_json_contract() -> None:

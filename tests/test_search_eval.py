@@ -35,11 +35,11 @@ FLOORS = {
     "names": 99,
     "abbreviations": 83,
     "typos": 96,
-    "synonyms": 88,
-    "lay": 66,
-    "symptoms": 40,
-    "questions": 84,
-    "negatives": 97,
+    "synonyms": 89,
+    "lay": 69,
+    "symptoms": 39,
+    "questions": 89,
+    "negatives": 96,
 }
 
 

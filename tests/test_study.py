@@ -51,8 +51,13 @@ def test_questions_cover_every_kind_with_four_distinct_options() -> None:
         assert 0 <= q.answer < len(q.options)
         if q.kind == "imaging":  # the same modalities in another order would be a duplicate
             assert len({frozenset(o.split(", ")) for o in q.options}) == len(q.options)
-        assert q.sources
+        entry = KB.procedures.get(q.entry_id) or KB.conditions[q.entry_id]
+        # Only sources the shown line cites (none for an ICD-10-CM code: the code set is the source).
+        assert {s.label() for s in q.sources} <= {s.label() for s in entry.sources}
+        if q.kind == "icd10":
+            assert q.sources == ()
     assert len({q.id for q in questions}) == len(questions)
+    assert sum(1 for q in questions if q.sources) > len(questions) / 2
 
 
 def test_answers_are_the_cards_facts() -> None:

@@ -168,6 +168,7 @@ class Condition:
     sources: tuple[Source, ...]
     lay_terms: tuple[str, ...] = ()
     course: str = "chronic"  # or "acute" (a fracture, a headache after a dural puncture): no three-month rule
+    red_flag: bool = False  # sends the patient elsewhere urgently; may link no procedure
     kind: Kind = "condition"
 
 

@@ -202,8 +202,8 @@ PROCEDURE_FIELDS = {
     "prerequisites", "next_steps", "questions", "sources",
 }  # fmt: skip
 CONDITION_FIELDS = {
-    "id", "name", "aliases", "lay_terms", "course", "region", "summary", "symptoms", "icd10", "conservative_care",
-    "procedures", "questions", "sources",
+    "id", "name", "aliases", "lay_terms", "course", "red_flag", "region", "summary", "symptoms", "icd10",
+    "conservative_care", "procedures", "questions", "sources",
 }  # fmt: skip
 
 
@@ -298,7 +298,13 @@ def _condition(c: _Checker) -> Condition:
             codes.append(IcdCode(code, str(item["description"]).strip()))
     links: list[Link] = []
     raw_links = c.raw.get("procedures")
-    if not isinstance(raw_links, list) or not raw_links:
+    red_flag = c.raw.get("red_flag", False)
+    if not isinstance(red_flag, bool):
+        c.fail("red_flag", f"expected true or false, found {_kind(red_flag)}")
+        red_flag = False
+    if red_flag and raw_links == []:
+        pass  # a red flag sends the patient elsewhere: it may link no procedure
+    elif not isinstance(raw_links, list) or not raw_links:
         c.fail("procedures", "expected a non-empty list of {id, role}")
     else:
         for i, item in enumerate(raw_links):
@@ -324,6 +330,7 @@ def _condition(c: _Checker) -> Condition:
         sources=c.sources(),
         lay_terms=c.texts("lay_terms", minimum=0, optional=True),
         course=c.choice("course", COURSES) if "course" in c.raw else "chronic",
+        red_flag=red_flag,
     )
 
 

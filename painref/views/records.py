@@ -52,6 +52,7 @@ def condition_record(kb: KnowledgeBase, cond: Condition) -> dict[str, Any]:
         "aliases": list(cond.aliases),
         "lay_terms": list(cond.lay_terms),
         "course": cond.course,
+        "red_flag": cond.red_flag,
         "region": cond.region,
         "summary": cond.summary,
         "symptoms": list(cond.symptoms),

@@ -187,7 +187,11 @@ def condition_card(kb: KnowledgeBase, cond: Condition) -> Group:
         ("Sources", _sources(cond.sources, kb.seeds)),
     ]
     title = Text.assemble(plain(cond.name, "bold"), plain("  condition", DIM))
+    if cond.red_flag:
+        title.append_text(plain("  RED FLAG: urgent evaluation elsewhere", "bold red"))
     panel = Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED, **_layer(kb, cond.id))
+    if not cond.procedures:
+        return Group(panel)
     return Group(panel, condition_procedures_table(kb, cond))
 
 
