@@ -55,7 +55,7 @@ from painref.kb.model import (
 from painref.text import FUNCTION, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 2
+FORMAT = 3
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,6 +67,8 @@ CREATE TABLE notes(entry TEXT NOT NULL, layer TEXT NOT NULL, text TEXT NOT NULL)
 CREATE INDEX notes_entry ON notes(entry);
 CREATE TABLE links(source TEXT NOT NULL, relation TEXT NOT NULL, target TEXT NOT NULL, role TEXT);
 CREATE INDEX links_target ON links(target, relation);
+CREATE INDEX links_source ON links(source, relation);
+CREATE INDEX entries_id ON entries(id);
 CREATE TABLE labels(n INTEGER PRIMARY KEY, ix TEXT NOT NULL, entry INTEGER NOT NULL, label TEXT NOT NULL,
     tokens TEXT NOT NULL);
 CREATE TABLE exact(ix TEXT NOT NULL, key TEXT NOT NULL, entries TEXT NOT NULL, PRIMARY KEY(ix, key)) WITHOUT ROWID;

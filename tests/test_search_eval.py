@@ -37,7 +37,7 @@ FLOORS = {
     "typos": 96,
     "synonyms": 89,
     "lay": 69,
-    "symptoms": 39,
+    "symptoms": 38,
     "questions": 89,
     "negatives": 96,
 }

@@ -190,11 +190,23 @@ class Index:
         ids = [row[1] for row in self.entries(entries).values()]
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT e.rowid FROM links l JOIN entries e ON e.id IN (l.source, l.target) "
-            f"WHERE (l.source IN ({marks}) OR l.target IN ({marks})) AND e.kind IN ('procedure', 'condition')",
+            f"SELECT target FROM links WHERE source IN ({marks}) "
+            f"UNION SELECT source FROM links WHERE target IN ({marks})",
             [*ids, *ids],
         ).fetchall()
-        return {row[0] for row in rows}
+        other = [row[0] for row in rows]
+        found: set[int] = set()
+        for start in range(0, len(other), 500):
+            chunk = other[start : start + 500]
+            found |= {
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT rowid FROM entries WHERE kind IN ('procedure', 'condition') "
+                    f"AND id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            }
+        return found
 
     def _labels(self, ns: set[int]) -> dict[int, tuple[int, str, str]]:
         """label number -> (entry, label, its words joined by spaces)."""
@@ -347,11 +359,20 @@ class Index:
         # implant"): then it weighs almost nothing. Otherwise it counts in full against the
         # entry: it names something else ("labor epidural", "ACL tear", "basivertebral
         # nerve ablation", "; rm -rf /").
-        explained = [self._in_content(w) if self.ix == "entries" else set() for w in words]
-        # A word naming an entry linked to this one explains itself too ("SCS for FBSS", "rfa for knee OA").
-        for n, found in enumerate(matches):
-            named = {self._labels(set(self.postings(t)))[m][0] for t in found for m in self.postings(t)}
-            explained[n] |= self.linked(named)
+        cache: dict[int, set[int]] = {}
+
+        def explained(n: int) -> set[int]:
+            """The entries whose card says word n, or that are linked to an entry it names
+            ("SCS for FBSS", "rfa for knee OA"); worked out only for a word some name leaves
+            uncovered; links only for an informative word (a generic one names too many entries)."""
+            if n not in cache:
+                found: set[int] = self._in_content(words[n]) if self.ix == "entries" else set()
+                labels = {m for t in matches[n] for m in self.postings(t)} if weights[n] == 1.0 else set()
+                if found is not None and labels and self.ix == "entries":
+                    found |= self.linked({entry for entry, _label, _tokens in self._labels(labels).values()})
+                cache[n] = found
+            return cache[n]
+
         # Names sharing only generic words with the query cannot reach SUGGEST when it
         # has an informative word: score only names that share an informative one.
         informative = [found for i, found in enumerate((*matches, *glued)) if found and weights[i % len(words)] == 1.0]
@@ -394,7 +415,7 @@ class Index:
                     got += weights[n]
                     against += weights[n]
                     significant = significant or weights[n] == 1.0
-                elif entry in explained[n] and name_cover > 0.5:
+                elif name_cover > 0.5 and entry in explained(n):
                     # Only for a name mostly matched: "lumbar fusion surgery" is not SI joint fusion.
                     got += EXPLAINED_WEIGHT
                     against += EXPLAINED_WEIGHT
@@ -416,7 +437,7 @@ class Index:
             if previous is None or score > previous[0]:
                 scores[entry] = (score, label)
                 for n, word in enumerate(words):
-                    if not covered[n] and entry not in explained[n] and weights[n] == 1.0:
+                    if not covered[n] and weights[n] == 1.0 and entry not in explained(n):
                         missing[word] = missing.get(word, 0) + 1
         result.unexplained = [w for w in words if w in missing and all(w not in m for m in matches)]
 
