@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Kind = Literal["procedure", "condition"]
@@ -260,8 +260,16 @@ class KnowledgeBase:
 
 
 def to_json(record: Procedure | Condition | Term | GuideSection | Seed) -> dict[str, Any]:
-    """A record as plain JSON values; from_json turns it back."""
-    return asdict(record)
+    """A record as plain JSON values (the *_from functions turn it back)."""
+    return {name: _plain(getattr(record, name)) for name in record.__dataclass_fields__}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
 
 
 def _sources(items: list[dict[str, Any]]) -> tuple[Source, ...]:

@@ -86,9 +86,12 @@ def read_text(path: Path) -> str:
         raise DataError([Problem(file, f"not valid UTF-8 (byte {exc.start})", line=line)]) from None
 
 
+_WORDS = frozenset(("null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"))
+
+
 def _scalar(value: str, plain: bool, file: str, line: int) -> Any:
-    if not plain:
-        return value
+    if not plain or (value[:1].isalpha() and value not in _WORDS):
+        return value  # the common case: text (a number starts with a digit, a sign or a point)
     if _NULL.match(value):
         return None
     if _TRUE.match(value):
