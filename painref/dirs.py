@@ -38,28 +38,26 @@ def _xdg(variable: str, default: str) -> Path:
     return Path(value) if os.path.isabs(value) else _home() / default
 
 
-def user_dir() -> Path:
-    """The user's painref directory: $PAINREF_HOME, else the platform's user data directory."""
-    override = os.environ.get("PAINREF_HOME")
-    if override:
-        return Path(override).expanduser()
+def _place(override: str, xdg: str, default: str, kind: str) -> Path:
+    """$override, else the XDG directory on Linux, else platformdirs' user `kind` directory; + painref."""
+    chosen = os.environ.get(override)
+    if chosen:
+        return Path(chosen).expanduser()
     if sys.platform.startswith("linux"):
-        return _xdg("XDG_DATA_HOME", ".local/share") / "painref"
+        return _xdg(xdg, default) / "painref"
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("painref", appauthor=False))
+    return Path(getattr(platformdirs, f"user_{kind}_dir")("painref", appauthor=False))
+
+
+def user_dir() -> Path:
+    """The user's painref directory: $PAINREF_HOME, else the platform's user data directory."""
+    return _place("PAINREF_HOME", "XDG_DATA_HOME", ".local/share", "data")
 
 
 def cache_dir() -> Path:
     """Where the compiled knowledge base lives: $PAINREF_CACHE_DIR, else the user cache directory."""
-    override = os.environ.get("PAINREF_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    if sys.platform.startswith("linux"):
-        return _xdg("XDG_CACHE_HOME", ".cache") / "painref"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("painref", appauthor=False))
+    return _place("PAINREF_CACHE_DIR", "XDG_CACHE_HOME", ".cache", "cache")
 
 
 def existing_directory(chosen: str | os.PathLike[str], hint: str) -> Path:

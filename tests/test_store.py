@@ -113,13 +113,19 @@ def test_a_planted_database_with_another_fingerprint_is_not_trusted(kb_dir: Path
     assert "PLANTED" not in {p.name for p in again.kb.procedures.values()}
 
 
-def test_a_database_writable_by_others_is_not_trusted(kb_dir: Path) -> None:
+def _plant(kb_dir: Path) -> Path:
+    """The database of this knowledge base, its procedures renamed PLANTED behind painref's back."""
     path = store.open_store(_layers(kb_dir)).path
     assert path is not None
     db = sqlite3.connect(path)
     db.execute("UPDATE entries SET name = 'PLANTED' WHERE kind = 'procedure'")
     db.commit()
     db.close()
+    return path
+
+
+def test_a_database_writable_by_others_is_not_trusted(kb_dir: Path) -> None:
+    path = _plant(kb_dir)
     os.chmod(path, 0o666)  # anyone could have written it
     again = store.open_store(_layers(kb_dir))
     assert "PLANTED" not in {p.name for p in again.kb.procedures.values()}
@@ -127,12 +133,7 @@ def test_a_database_writable_by_others_is_not_trusted(kb_dir: Path) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
 def test_a_database_owned_by_someone_else_is_not_trusted(kb_dir: Path) -> None:
-    path = store.open_store(_layers(kb_dir)).path
-    assert path is not None
-    db = sqlite3.connect(path)
-    db.execute("UPDATE entries SET name = 'PLANTED' WHERE kind = 'procedure'")
-    db.commit()
-    db.close()
+    path = _plant(kb_dir)
     os.chown(path, 12345, 12345)
     again = store.open_store(_layers(kb_dir))
     assert "PLANTED" not in {p.name for p in again.kb.procedures.values()}
