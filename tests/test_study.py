@@ -79,7 +79,8 @@ def test_seed_makes_a_quiz_reproducible() -> None:
 def test_scripted_quiz_reads_one_answer_per_line_and_saves_progress(_home: Path) -> None:
     data = json.loads(runner.invoke(app, ["quiz", "--seed", "2", "--count", "3", "--json"]).stdout)
     answers = ["abcd"[q["answer"]] for q in data["questions"]]
-    answers[1] = "abcd"[(data["questions"][1]["answer"] + 1) % 4]  # one wrong on purpose
+    second = data["questions"][1]
+    answers[1] = "abcd"[(second["answer"] + 1) % len(second["options"])]  # one wrong on purpose
     result = runner.invoke(app, ["quiz", "--seed", "2", "--count", "3"], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.stderr
     assert "2 of 3 correct" in result.stdout
