@@ -346,7 +346,7 @@ def _hostile_layer(tmp_path: Path, name: str, summary: str) -> Path:
     return kb
 
 
-HOSTILE_NAME = "Medial \u202ebranch\u202c block \x1b]0;pwned\x07 $(touch /tmp/painref-pwned)"
+HOSTILE_NAME = "Medial \u202ebranch\u202c block \x1b]0;pwned\x07 \x1b]8;;http://evil\x1b\\here\x1b]8;;\x1b\\ $(touch /tmp/painref-pwned)"
 HOSTILE_SUMMARY = "Plain \x9b31m text \x1b[2J <script>x</script> [link](http://evil) # heading"
 
 
@@ -434,10 +434,18 @@ def test_a_layer_file_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind
     assert result.returncode == 2 and b"glossary.yaml" in result.stderr
 
 
-def test_names_in_every_script_are_names(tmp_path: Path) -> None:
-    kb = _hostile_layer(tmp_path, "Блокада медиальной ветви", "Греческий: νευρικός αποκλεισμός; 内側枝ブロック")
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ("Блокада медиальной ветви", "блокада медиальной"),
+        ("Αποκλεισμός έσω κλάδου", "αποκλεισμός έσω"),
+        ("内側枝ブロック", "内側枝ブロック"),
+    ],
+)
+def test_names_in_every_script_are_names(tmp_path: Path, name: str, query: str) -> None:
+    kb = _hostile_layer(tmp_path, name, "A block in another script")
     assert painref("validate", str(kb)).returncode == 0
-    found = painref("lookup", "блокада медиальной", "--json", "--data", str(kb))
+    found = painref("lookup", query, "--json", "--data", str(kb))
     assert json.loads(found.stdout)["matches"][0]["id"] == "medial-branch-block"
 
 

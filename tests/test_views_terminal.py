@@ -128,3 +128,39 @@ def test_a_field_view_at_any_width(kb: KnowledgeBase, width: int) -> None:
         render.field_view("Radiofrequency ablation", "imaging", {"modalities": ["fluoroscopy"], "note": "x"}), width
     )
     assert "modalities: fluoroscopy" in out
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_tables_never_break_an_id_or_a_word(width: int) -> None:
+    from painref.dirs import builtin_data_dir
+    from painref.find.names import Hit
+
+    shipped = load_uncached(builtin_data_dir())
+    hits = [
+        Hit("procedure", "lumbar-epidural-steroid-injection", "Lumbar epidural steroid injection", (), 90.0, ""),
+        Hit("condition", "complex-regional-pain-syndrome", "Complex regional pain syndrome", (), 85.0, ""),
+    ]
+    out = text_of(render.hits_table(hits, "Other close matches"), width)
+    for hit in hits:
+        assert hit.id in out  # whole, on one line
+    listing = text_of(render.list_table(list(shipped.conditions.values()), "conditions", procedures=False), width)
+    words = {w for c in shipped.conditions.values() for w in c.name.split() if len(w) <= width // 3}
+    cut = [
+        w
+        for w in words
+        if any(line.strip().endswith(w[: len(w) // 2]) and w not in line for line in listing.splitlines())
+    ]
+    assert "conditio" not in listing.replace("conditions", "").replace("condition", "")
+    assert not cut or width == 40
+
+
+def test_logistics_most_procedures_share_are_said_once(kb: KnowledgeBase) -> None:
+    from painref.dirs import builtin_data_dir
+
+    shipped = load_uncached(builtin_data_dir())
+    common = [p for p in shipped.procedures.values() if len(p.common) == 4]
+    assert common
+    out = text_of(render.procedure_card(shipped, common[0]), width=100)
+    import re
+
+    assert "as for most procedures" in out and not re.search(r"│ Anesthesia\s", out)

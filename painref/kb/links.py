@@ -13,6 +13,9 @@ from painref.kb.layers import FileRead, Merged
 from painref.kb.model import GUIDE_SECTIONS, Condition, GuideSection, KnowledgeBase, Link, Note, Procedure, Seed, Term
 from painref.text import squash
 
+LOGISTICS = ("anesthesia", "setting", "procedure_time", "recovery")
+COMMON_AT_LEAST = 5  # procedures with the same text make it the common one
+
 
 def link(merged: Merged, reads: list[FileRead], where: str) -> KnowledgeBase:
     """The linked knowledge base; DataError listing every problem (each with its line) if any."""
@@ -119,6 +122,16 @@ def _link(merged: Merged, problems: list[Problem], where: str) -> KnowledgeBase:
     for proc in procedures.values():
         proc.variants = tuple(variants[proc.id])
         proc.treats = tuple(treats[proc.id])
+    # The logistics most procedures share word for word are said once (in the guide's "what to
+    # expect"), not on every card: a card names which of its fields are the shared text.
+    shared: dict[str, set[str]] = {}
+    for name in LOGISTICS:
+        counts: dict[str, int] = {}
+        for proc in procedures.values():
+            counts[getattr(proc, name)] = counts.get(getattr(proc, name), 0) + 1
+        shared[name] = {text for text, n in counts.items() if n >= max(COMMON_AT_LEAST, len(procedures) // 8)}
+    for proc in procedures.values():
+        proc.common = tuple(name for name in LOGISTICS if getattr(proc, name) in shared[name])
 
     terms: dict[str, Term] = merged.tables["terms"]
     guide: dict[str, GuideSection] = merged.tables["sections"]

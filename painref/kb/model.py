@@ -140,6 +140,7 @@ class Procedure:
     # Derived at load time from the other entries.
     variants: tuple[str, ...] = field(default=())
     treats: tuple[Link, ...] = field(default=())
+    common: tuple[str, ...] = ()  # logistics fields whose text most procedures share (said once, in the guide)
     kind: Kind = "procedure"
 
     @property
@@ -294,6 +295,7 @@ def procedure_from(d: dict[str, Any]) -> Procedure:
             "sources": _sources(d["sources"]),
             "variants": tuple(d["variants"]),
             "treats": _links(d["treats"]),
+            "common": tuple(d.get("common", ())),
         }
     )
 

@@ -131,14 +131,24 @@ def procedure_card(kb: KnowledgeBase, proc: Procedure) -> Panel:
         ("Onset", plain(proc.onset)),
         ("Risks", _bullets(proc.risks)),
         ("Treats", treats),
-        ("Anesthesia", plain(proc.anesthesia)),
-        ("Setting", plain(proc.setting)),
-        ("Time", plain(proc.procedure_time)),
-        ("Recovery", plain(proc.recovery)),
+        *((label, plain(getattr(proc, name))) for name, label in LOGISTICS if name not in proc.common),
+        *_common_row(proc),
         ("Sources", _sources(proc.sources, kb.seeds)),
     ]
     title = Text.assemble(plain(proc.name, "bold"), plain("  procedure", DIM))
     return Panel(_fields(rows), title=title, title_align="left", box=box.ROUNDED, **_layer(kb, proc.id))
+
+
+LOGISTICS = (("anesthesia", "Anesthesia"), ("setting", "Setting"), ("procedure_time", "Time"), ("recovery", "Recovery"))
+
+
+def _common_row(proc: Procedure) -> list[tuple[str, RenderableType]]:
+    """One line for the logistics this card shares with most procedures (said once, in the guide)."""
+    shared = [label.lower() for name, label in LOGISTICS if name in proc.common]
+    if not shared:
+        return []
+    listed = ", ".join(shared[:-1]) + (" and " if len(shared) > 1 else "") + shared[-1]
+    return [("Logistics", plain(f"{listed.capitalize()} as for most procedures: painref guide", DIM))]
 
 
 def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Responsive:
