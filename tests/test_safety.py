@@ -346,7 +346,8 @@ def _hostile_layer(tmp_path: Path, name: str, summary: str) -> Path:
     return kb
 
 
-HOSTILE_NAME = "Medial \u202ebranch\u202c block \x1b]0;pwned\x07 \x1b]8;;http://evil\x1b\\here\x1b]8;;\x1b\\ $(touch /tmp/painref-pwned)"
+TITLE_AND_LINK = "\x1b]0;pwned\x07 \x1b]8;;http://evil\x1b\\here\x1b]8;;\x1b\\"
+HOSTILE_NAME = f"Medial \u202ebranch\u202c block {TITLE_AND_LINK} $(touch /tmp/painref-pwned)"
 HOSTILE_SUMMARY = "Plain \x9b31m text \x1b[2J <script>x</script> [link](http://evil) # heading"
 
 
