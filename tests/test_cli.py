@@ -291,3 +291,24 @@ def test_define_list_and_quiz_topics() -> None:
     assert isinstance(terms, list) and {"id", "term", "aliases"} <= set(terms[0])
     topics = run_json("quiz", "--topics")
     assert isinstance(topics, list) and {t["kind"] for t in topics} >= {"category", "entry"}
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("painref list procedures --imaging ul", "ultrasound"), ("painref quiz --topic kn", "knee")],
+)
+def test_option_values_complete(words: str, expected: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "_PAINREF_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "painref"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert expected in done.stdout.split()

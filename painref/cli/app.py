@@ -15,6 +15,7 @@ import typer
 from painref import __version__
 from painref.cli import commands
 from painref.cli.output import run, run_with_store
+from painref.kb.model import BLEEDING_RISKS, CATEGORIES, MODALITIES, PURPOSES, REGIONS, RELIEF_BANDS
 
 DISCLAIMER = "Educational reference for trainees, not medical advice."
 EXIT_CODES = "Exit codes: 0 found, 1 nothing found, 2 usage or data error."
@@ -151,8 +152,10 @@ def compare(
     _exit(run_with_store(lambda store: commands.compare(store, names), data, json, not no_pager))
 
 
-def _opt(help_text: str) -> Any:
-    return typer.Option(help=help_text, show_default=False)
+def _opt(help_text: str, values: tuple[str, ...] = ()) -> Any:
+    """An option with its help, and shell completion of the values it takes."""
+    complete = (lambda incomplete: [v for v in values if v.startswith(incomplete)]) if values else None
+    return typer.Option(help=help_text, show_default=False, autocompletion=complete)
 
 
 @app.command("list")
@@ -165,20 +168,23 @@ def list_entries(
             show_default=False,
         ),
     ],
-    category: Annotated[str | None, _opt("Procedures of this category, e.g. nerve-block.")] = None,
+    category: Annotated[str | None, _opt("Procedures of this category, e.g. nerve-block.", CATEGORIES)] = None,
     imaging: Annotated[
-        str | None, _opt("Procedures guided by this imaging: fluoroscopy, ultrasound, ct, none.")
+        str | None, _opt("Procedures guided by this imaging: fluoroscopy, ultrasound, ct, none.", MODALITIES)
     ] = None,
-    purpose: Annotated[str | None, _opt("diagnostic, therapeutic or both ('diagnostic' includes 'both').")] = None,
+    purpose: Annotated[
+        str | None, _opt("diagnostic, therapeutic or both ('diagnostic' includes 'both').", PURPOSES)
+    ] = None,
     bleeding_risk: Annotated[
-        str | None, _opt("Procedures of this ASRA bleeding-risk category: low, intermediate, high.")
+        str | None, _opt("Procedures of this ASRA bleeding-risk category: low, intermediate, high.", BLEEDING_RISKS)
     ] = None,
     treats: Annotated[str | None, _opt("Procedures linked to this condition, e.g. sciatica.")] = None,
     min_relief: Annotated[
-        str | None, _opt("Procedures whose typical relief lasts at least this long: 12w, 6m, 1y.")
+        str | None,
+        _opt("At least this relief band, or a duration: weeks-to-months, months-to-years, 2w, 6m.", RELIEF_BANDS[:-1]),
     ] = None,
     sort: Annotated[str, typer.Option(help="name, or relief (longest first).")] = "name",
-    region: Annotated[str | None, _opt("Conditions of this region, e.g. low-back, knee.")] = None,
+    region: Annotated[str | None, _opt("Conditions of this region, e.g. low-back, knee.", REGIONS)] = None,
     json: JsonOpt = False,
     data: DataOpt = None,
     no_pager: NoPager = False,
@@ -308,7 +314,8 @@ def guide(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False
 def quiz(
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=500, help="How many questions.")] = 10,
     topic: Annotated[
-        str | None, _opt("A category (nerve-block), a region (knee) or an entry (kyphoplasty, sciatica).")
+        str | None,
+        _opt("A category (nerve-block), a region (knee) or an entry (kyphoplasty, sciatica).", CATEGORIES + REGIONS),
     ] = None,
     seed: Annotated[int | None, _opt("Fix the questions' order and options, for a reproducible quiz.")] = None,
     stats: Annotated[bool, typer.Option("--stats", help="Show what is due, learned and weak.")] = False,
