@@ -114,9 +114,10 @@ def lookup(store: Store, words: list[str]) -> Reply:
     result = entries_index(store).match(query)
     kb = store.kb
     if result.best is None:
-        missing = NotFound(
-            _no_match(result.query, result.suggestions), hint=_names_hint(result.suggestions) or LIST_HINT
-        )
+        why = _no_match(result.query, result.suggestions)
+        if result.unexplained:
+            why += "; nothing in the knowledge base accounts for " + ", ".join(repr(w) for w in result.unexplained)
+        missing = NotFound(why, hint=_names_hint(result.suggestions) or LIST_HINT)
         return Reply(lookup_record(result), code=1, missing=missing)
     entry = kb.entry(result.best.id)
     assert entry is not None

@@ -101,6 +101,7 @@ def lookup_record(result: Result) -> dict[str, Any]:
         "query": result.query,
         "matches": [hit_record(h) for h in result.matches],
         "suggestions": [hit_record(h) for h in result.suggestions],
+        "unexplained": list(result.unexplained),
     }
 
 
