@@ -55,7 +55,7 @@ from painref.kb.model import (
 from painref.text import FUNCTION, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 3
+FORMAT = 4
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -386,6 +386,8 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
     rows += [("term", t, t.term, t.aliases, 0, t.id) for t in kb.terms.values()]
     rows += [("section", s, s.title, (), 0, s.id) for s in kb.guide.values()]
     rows += [("seed", s, s.title, (), 0, s.id) for s in kb.seeds.values()]
+    # Seed markers shown by the seeds' short names ("(Nortex)", not "(001)"), once per record.
+    rows = [(kind, cited(rec, kb.seeds), *rest) for kind, rec, *rest in rows]
     db.executemany(
         "INSERT INTO entries(rowid, kind, id, name, aliases, layer, depth, family, body) VALUES (?,?,?,?,?,?,?,?,?)",
         [
@@ -398,7 +400,7 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
                 kb.origin.get(rec.id, ""),
                 depth,
                 family,
-                _dumps(rec, kb.seeds),
+                _dumps(rec),
             )
             for n, (kind, rec, name, aliases, depth, family) in enumerate(rows, 1)
         ],
@@ -421,7 +423,7 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
         db.executemany(
             f"INSERT INTO fulltext VALUES (?{', ?' * len(SEARCH_FIELDS)})",
             [
-                (n, *_searchable(kb, cited(rec, kb.seeds)))
+                (n, *_searchable(kb, rec))
                 for n, (kind, rec, *_rest) in enumerate(rows, 1)
                 if kind in ("procedure", "condition")
             ],
@@ -440,9 +442,8 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
     db.commit()
 
 
-def _dumps(record: Any, seeds: Mapping[str, Seed]) -> str:
-    """A record's JSON row, its seed markers shown by the seeds' short names ("(Nortex)", not "(001)")."""
-    return json.dumps(to_json(cited(record, seeds)), ensure_ascii=False, separators=(",", ":"))
+def _dumps(record: Any) -> str:
+    return json.dumps(to_json(record), ensure_ascii=False, separators=(",", ":"))
 
 
 def _links(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str | None]]:
@@ -456,6 +457,11 @@ def _links(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str | None]]:
     for cond in kb.conditions.values():
         for link in cond.procedures:
             yield cond.id, "treated_by", link.id, link.role
+
+
+def _numbers(values: list[int]) -> str:
+    """Row numbers as the name index stores them: "3 17 42" (painref.find.names splits them)."""
+    return " ".join(map(str, values))
 
 
 def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tuple[str, ...]]]) -> None:
@@ -489,12 +495,12 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
     label_entry = {n: entry for n, _ix, entry, _label, _joined in labels}
     db.executemany("INSERT INTO labels VALUES (?,?,?,?,?)", labels)
     db.executemany(
-        "INSERT INTO exact VALUES (?,?,?)", [(ix, key, json.dumps(sorted(found))) for key, found in exact.items()]
+        "INSERT INTO exact VALUES (?,?,?)", [(ix, key, _numbers(sorted(found))) for key, found in exact.items()]
     )
     db.executemany(
         "INSERT INTO vocab VALUES (?,?,?,?,?,?)",
         [
-            (ix, token, len(token), json.dumps(ns), len(ns), len({label_entry[n] for n in ns}))
+            (ix, token, len(token), _numbers(ns), len(ns), len({label_entry[n] for n in ns}))
             for token, ns in postings.items()
         ],
     )

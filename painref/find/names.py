@@ -148,12 +148,12 @@ class Index:
 
     def exact(self, key: str) -> tuple[int, ...]:
         row = self.db.execute("SELECT entries FROM exact WHERE ix = ? AND key = ?", (self.ix, key)).fetchone()
-        return tuple(json.loads(row[0])) if row else ()
+        return tuple(int(n) for n in row[0].split()) if row else ()
 
     def postings(self, token: str) -> list[int]:
         if token not in self._vocab:
             row = self.db.execute("SELECT labels FROM vocab WHERE ix = ? AND token = ?", (self.ix, token)).fetchone()
-            self._vocab[token] = json.loads(row[0]) if row else None
+            self._vocab[token] = [int(n) for n in row[0].split()] if row else None
         return self._vocab[token] or []
 
     def known(self, token: str) -> bool:
