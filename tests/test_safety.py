@@ -314,6 +314,8 @@ def test_ctrl_c_in_the_quiz_prints_the_summary_and_exits_130(tmp_path: Path) -> 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, **env},
+        # A shell may start a background job with SIGINT ignored; the user at a terminal has it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert quiz.stdin is not None and quiz.stdout is not None
     quiz.stdin.write(b"a\n")
