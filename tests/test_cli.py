@@ -312,3 +312,26 @@ def test_option_values_complete(words: str, expected: str) -> None:
         [sys.executable, "-m", "painref"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert expected in done.stdout.split()
+
+
+def test_help_at_40_columns_keeps_option_names_and_one_example_per_line() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "40"}
+    done = subprocess.run(
+        [sys.executable, "-m", "painref", "list", "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    for option in ("--category", "--imaging", "--bleeding-risk", "--min-relief", "--no-pager"):
+        assert option in done.stdout
+    assert "painref list procedures --imaging ultrasound" in done.stdout  # an example whole, on its own line
+    assert "…" not in done.stdout
+
+
+def test_short_flags() -> None:
+    code, out, _ = run("search", "ultrasound", "-n", "2", "-j", *DATA)
+    assert code == 0 and len(json.loads(out)["results"]) <= 2
+    code, out, _ = run("quiz", "-n", "2", "-j", "--seed", "1", *DATA)
+    assert code == 0 and len(json.loads(out)["questions"]) == 2

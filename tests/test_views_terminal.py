@@ -164,3 +164,33 @@ def test_logistics_most_procedures_share_are_said_once(kb: KnowledgeBase) -> Non
     import re
 
     assert "as for most procedures" in out and not re.search(r"│ Anesthesia\s", out)
+
+
+def test_pathways_keep_to_what_belongs_to_them() -> None:
+    from painref.dirs import builtin_data_dir
+
+    shipped = load_uncached(builtin_data_dir())
+    trial = build(shipped, shipped.procedures["spinal-cord-stimulator-trial"])
+    diabetic = set(shipped.conditions["painful-diabetic-neuropathy"].conservative_care)
+    assert not diabetic & set(trial[0].notes)  # one condition's care is not every pathway's
+    kypho = build(shipped, shipped.procedures["kyphoplasty"])
+    assert not any("three months" in note for step in kypho for note in step.notes)  # a fracture is acute
+    sciatica = build(shipped, shipped.conditions["sciatica"])
+    assert all(step.notes or step.procedures for step in sciatica)
+
+
+def test_quiz_imaging_distractors_are_never_partly_right() -> None:
+    from painref.dirs import builtin_data_dir
+    from painref.study.quiz import all_questions
+
+    shipped = load_uncached(builtin_data_dir())
+    questions = all_questions(shipped, seed=3)
+    for q in questions:
+        if q.kind == "imaging":
+            right = set(q.correct.split(", "))
+            for option in q.options:
+                if option != q.correct:
+                    assert not set(option.split(", ")) <= right, (q.prompt, option)
+        if q.kind == "bleeding":  # a category given by analogy is not asked as the guideline's
+            assert "analogy" not in shipped.procedures[q.entry_id].bleeding_note.lower()
+    assert any(q.kind == "bleeding" for q in questions)

@@ -40,6 +40,16 @@ def _hot(argv: list[str]) -> tuple[str, list[str], bool] | None:
     return argv[0], words, "--json" in rest
 
 
+def _plain_help() -> bool:
+    """Plain help for a pipe or a terminal narrower than 70 columns."""
+    import shutil
+
+    try:
+        return not sys.stdout.isatty() or shutil.get_terminal_size().columns < 70
+    except (AttributeError, ValueError, OSError):
+        return True
+
+
 def _stdout_gone() -> bool:
     """Whether stdout was redirected to the null device after its reader went away."""
     try:
@@ -91,6 +101,10 @@ def run(argv: list[str]) -> int:
         name, words, json = hot
         action = getattr(commands, name)
         return run_with_store(lambda store: action(store, words), None, json)
+    if _plain_help():
+        # Rich's help panels cut option names ("--catego…") on a narrow screen and draw boxes into
+        # pipes; Click's plain help wraps instead. Typer reads this when it is first imported.
+        os.environ.setdefault("TYPER_USE_RICH", "0")
     import typer
 
     from painref.cli.app import app, command_app
