@@ -212,3 +212,21 @@ def test_icd_questions_ask_only_codes_that_name_one_card() -> None:
     for q in asked:
         code = q.prompt.split("code ")[1].split(" ")[0]
         assert owners[code] == {q.entry_id}, q.prompt
+
+
+def test_the_prompt_offers_only_the_letters_shown_and_a_small_topic_says_so(_home: Path) -> None:
+    from datetime import UTC, datetime
+
+    from painref.cli.studying import _ask_all
+
+    three = next(q for q in all_questions(KB, seed=5) if len(q.options) == 3)
+    prompts: list[str] = []
+
+    def ask(prompt: str) -> str | None:
+        prompts.append(prompt)
+        return None  # then stop
+
+    assert _ask_all([three], progress_mod.load(_home / "p.json"), ask, datetime.now(UTC), {}) == 0
+    assert prompts == ["Your answer (a-c, q to stop)"]
+    small = runner.invoke(app, ["quiz", "--topic", "kyphoplasty", "--count", "50", "--json"])
+    assert small.exit_code == 0 and "question(s) on 'kyphoplasty'" in small.stderr

@@ -194,3 +194,19 @@ def test_quiz_imaging_distractors_are_never_partly_right() -> None:
         if q.kind == "bleeding":  # a category given by analogy is not asked as the guideline's
             assert "analogy" not in shipped.procedures[q.entry_id].bleeding_note.lower()
     assert any(q.kind == "bleeding" for q in questions)
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_brief_and_card_at_every_width_cite_each_source_in_one_short_line(width: int) -> None:
+    from painref.dirs import builtin_data_dir
+
+    shipped = load_uncached(builtin_data_dir())
+    esi = shipped.procedures["epidural-steroid-injection"]
+    brief = text_of(render.brief_card(shipped, esi), width)
+    assert "Imaging" in brief and "Relief" in brief and "Bleeding" in brief
+    card = text_of(render.procedure_card(shipped, esi), width)
+    # What trainees check comes first: imaging and relief before how it works and the logistics.
+    assert card.index("Imaging") < card.index("How it works") and card.index("Typical relief") < card.index("Onset")
+    if width >= 80:
+        assert "Nortex: What is interventional pain medicine" in " ".join(card.split())
+        assert "doi:" not in card  # full references are in `painref sources`

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from painref.cli import commands
-from painref.cli.output import Reply, console, deliver, open_store, report, warn
+from painref.cli.output import Reply, console, deliver, open_store, report, say, warn
 from painref.errors import PainrefError
 
 if TYPE_CHECKING:
@@ -66,9 +66,10 @@ def quiz(
 
             return deliver(Reply(record, view), json)
         seed = seed if seed is not None else random.SystemRandom().randrange(1 << 30)
-        chosen = session.select(
-            session.questions_on(store.kb, topic, seed, _resolve_id(store)), progress, count, seed, now
-        )
+        available = session.questions_on(store.kb, topic, seed, _resolve_id(store))
+        chosen = session.select(available, progress, count, seed, now)
+        if topic and len(chosen) < count:
+            say(f"{len(available)} question(s) on {topic!r}; asking {len(chosen)}")
         if json:
             return deliver(Reply({"seed": seed, "questions": [session.question_record(q) for q in chosen]}), json)
     except PainrefError as exc:

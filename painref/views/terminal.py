@@ -68,7 +68,7 @@ class _Columns:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        left = min(self.left, max(1, width // 3))
+        left = min(self.left, max(1, width // 2))
         grid = Table.grid(padding=(0, self.gap, 0, 0))
         grid.add_column(width=left, style=self.left_style, no_wrap=True, overflow="ellipsis")
         grid.add_column(width=max(1, width - left - self.gap), overflow="fold")
