@@ -580,11 +580,14 @@ def validate(directory: Path | None, data: str | None) -> Reply:
     record = {"directory": where, "ok": not problems, "problems": problems}
     if problems:
         return Reply(record, code=2, notes=[*problems, f"{len(problems)} problem(s) in {where}"])
-    text = (
-        f"ok: {where}: {len(loaded.procedures)} procedures, {len(loaded.conditions)} conditions, "
-        f"{len(loaded.terms)} glossary terms, {len(loaded.guide)} guide sections, "
-        f"{sum(len(n) for n in loaded.notes.values())} notes\n"
-    )
+    counts = [
+        (len(loaded.procedures), "procedure"),
+        (len(loaded.conditions), "condition"),
+        (len(loaded.terms), "glossary term"),
+        (len(loaded.guide), "guide section"),
+        (sum(len(n) for n in loaded.notes.values()), "note"),
+    ]
+    text = f"ok: {where}: " + ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts) + "\n"
     return Reply(record, text=text)
 
 

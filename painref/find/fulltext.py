@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from painref.errors import PainrefError
 from painref.kb.model import Entry
 from painref.store import MARK_OFF, MARK_ON, SEARCH_FIELDS, Store
-from painref.text import STOPWORDS, words_of
+from painref.text import FUNCTION, words_of
 
 # How much a match in each field counts; names and structured facts first.
 FIELD_WEIGHTS = {
@@ -75,7 +75,7 @@ def _marked(snippet: str) -> tuple[str, tuple[tuple[int, int], ...]]:
 
 def _query_words(query: str) -> list[str]:
     # Single letters ("x" from "[bold]x[/]") would match everywhere ("X-ray").
-    words = [w for w in words_of(query[:1000]) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    words = [w for w in words_of(query[:1000]) if w not in FUNCTION and (len(w) > 1 or w.isdigit())]
     return list(dict.fromkeys(words))[:MAX_WORDS]
 
 

@@ -509,10 +509,10 @@ def search_table(found: Sequence[Found], title: str) -> Responsive:
 
 def _search_wide(found: Sequence[Found], title: str) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
-    table.add_column(plain("Entry"), overflow="fold", ratio=2)
-    table.add_column(plain("Field"), overflow="fold", ratio=1)
+    table.add_column(plain("Entry"), overflow="fold", ratio=2, min_width=longest_word(f.entry.name for f in found))
+    table.add_column(plain("Field"), ratio=1, min_width=longest_word(f.field.replace("_", " ") for f in found))
     table.add_column(plain("Where"), overflow="fold", ratio=5)
-    table.add_column(plain("Score"), justify="right", ratio=1)
+    table.add_column(plain("Score"), justify="right", no_wrap=True)
     for hit in found:
         snippet = plain(hit.snippet)
         for start, end in hit.spans:
