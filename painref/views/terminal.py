@@ -166,23 +166,42 @@ def condition_procedures_table(kb: KnowledgeBase, cond: Condition) -> Responsive
     return Responsive(_condition_procedures_wide(kb, cond), Group(title, narrow), breakpoint=TABLE_MIN)
 
 
-def _condition_procedures_wide(kb: KnowledgeBase, cond: Condition) -> Table:
-    table = Table(title=plain(f"Procedures for {cond.name}"), box=box.SIMPLE_HEAD, expand=True)
-    table.add_column(plain("Procedure"), overflow="fold", ratio=5)
-    table.add_column(plain("Role"), overflow="fold", ratio=3)
-    table.add_column(plain("Purpose"), overflow="fold", ratio=3)
-    table.add_column(plain("Imaging"), overflow="fold", ratio=3)
-    table.add_column(plain("Typical relief"), overflow="fold", ratio=3)
+class _RatioTable:
+    """A table whose columns share the width by fixed ratios, worked out at render time.
+
+    Given widths, Rich lays the table out without measuring every cell (the cost of
+    a condition card's procedure table halves); no column is narrower than its
+    longest word, so words are never split.
+    """
+
+    def __init__(self, title: str, columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
+        self.title, self.columns, self.rows = title, columns, rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        floors = [
+            max(longest_word([header]), longest_word(row[i] for row in self.rows))
+            for i, (header, _r) in enumerate(self.columns)
+        ]
+        free = options.max_width - 2 * len(self.columns) - sum(floors)
+        total = sum(ratio for _h, ratio in self.columns)
+        widths = [
+            floor + max(0, free) * ratio // total for floor, (_h, ratio) in zip(floors, self.columns, strict=True)
+        ]
+        table = Table(title=plain(self.title), box=box.SIMPLE_HEAD)
+        for (header, _ratio), width in zip(self.columns, widths, strict=True):
+            table.add_column(plain(header), width=width, overflow="fold")
+        for row in self.rows:
+            table.add_row(*(plain(cell) for cell in row))
+        yield table
+
+
+def _condition_procedures_wide(kb: KnowledgeBase, cond: Condition) -> _RatioTable:
+    rows = []
     for link in cond.procedures:
         proc = kb.procedures[link.id]
-        table.add_row(
-            plain(proc.name),
-            plain(link.role),
-            plain(proc.purpose),
-            plain(imaging_text(proc, "\n")),
-            plain(proc.relief_label),
-        )
-    return table
+        rows.append([proc.name, link.role, proc.purpose, imaging_text(proc, "\n"), proc.relief_label])
+    columns = [("Procedure", 5), ("Role", 3), ("Purpose", 3), ("Imaging", 3), ("Typical relief", 3)]
+    return _RatioTable(f"Procedures for {cond.name}", columns, rows)
 
 
 def condition_card(kb: KnowledgeBase, cond: Condition) -> Group:
