@@ -89,10 +89,9 @@ def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: 
 
     Examples:
 
+    \b
       painref lookup sciatica
-
       painref lookup knee rfa
-
       painref lookup "slipped disc" --json
     """
     _exit(run_with_store(lambda store: commands.lookup(store, query), data, json, not no_pager))
@@ -118,8 +117,8 @@ def show(
 
     Examples:
 
+    \b
       painref show kyphoplasty
-
       painref show "medial branch block" --json
     """
     _exit(run_with_store(lambda store: commands.show(store, name, brief, field), data, json, not no_pager))
@@ -145,8 +144,8 @@ def compare(
 
     Examples:
 
+    \b
       painref compare rfa epidural
-
       painref compare kyphoplasty vertebroplasty --json
     """
     _exit(run_with_store(lambda store: commands.compare(store, names), data, json, not no_pager))
@@ -193,14 +192,11 @@ def list_entries(
 
     Examples:
 
+    \b
       painref list procedures --imaging ultrasound
-
       painref list procedures --purpose diagnostic
-
       painref list procedures --treats "knee osteoarthritis" --sort relief
-
       painref list procedures --min-relief 6m
-
       painref list conditions --region neck --json
     """
     filters = {
@@ -229,10 +225,9 @@ def search(
 
     Examples:
 
+    \b
       painref search ultrasound
-
       painref search "relief for several hours"
-
       painref search knee --json
     """
     _exit(run_with_store(lambda store: commands.search(store, text, limit), data, json, not no_pager))
@@ -244,8 +239,8 @@ def questions(name: Words, json: JsonOpt = False, data: DataOpt = None, no_pager
 
     Examples:
 
+    \b
       painref questions rfa
-
       painref questions sciatica --json
     """
     _exit(run_with_store(lambda store: commands.questions(store, name), data, json, not no_pager))
@@ -260,8 +255,8 @@ def pathway(name: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: 
 
     Examples:
 
+    \b
       painref pathway "medial branch block"
-
       painref pathway sciatica --json
     """
     _exit(run_with_store(lambda store: commands.pathway(store, name), data, json, not no_pager))
@@ -286,10 +281,9 @@ def define(
 
     Examples:
 
+    \b
       painref define fluoroscopy
-
       painref define "medial branch" --json
-
       painref define --list
     """
     if list_terms:
@@ -303,8 +297,8 @@ def guide(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False
 
     Examples:
 
+    \b
       painref guide
-
       painref guide --json
     """
     _exit(run_with_store(commands.guide, data, json, not no_pager))
@@ -333,14 +327,11 @@ def quiz(
 
     Examples:
 
+    \b
       painref quiz
-
       painref quiz --topic knee --count 5
-
       painref quiz --stats
-
       painref quiz --topics
-
       echo b | painref quiz --count 1 --seed 1
     """
     from painref.cli import studying
@@ -372,10 +363,9 @@ def export(
 
     Examples:
 
+    \b
       painref export anki painref.apkg
-
       painref export markdown notes/
-
       painref export markdown -
     """
     from painref.cli import studying
@@ -407,8 +397,8 @@ def paths(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False
 
     Examples:
 
+    \b
       painref paths
-
       PAINREF_PATH=/srv/clinic-kb painref paths --json
     """
     _exit(run(lambda: commands.paths(data), json, not no_pager))
@@ -431,8 +421,8 @@ def new(
 
     Examples:
 
+    \b
       painref new procedure my-clinic-block
-
       painref new condition my-condition
     """
     _exit(run(lambda: commands.new(kind.value, ident)))
@@ -453,8 +443,8 @@ def validate(
 
     Examples:
 
+    \b
       painref validate ./my-data
-
       painref validate --json
     """
     _exit(run(lambda: commands.validate(directory, data), json))
