@@ -327,6 +327,7 @@ def test_help_at_40_columns_keeps_option_names_and_one_example_per_line() -> Non
     for option in ("--category", "--imaging", "--bleeding-risk", "--min-relief", "--no-pager"):
         assert option in done.stdout
     assert "painref list procedures --imaging ultrasound" in done.stdout  # an example whole, on its own line
+    assert 'painref list procedures --treats "knee osteoarthritis" --sort relief' in done.stdout  # never rewrapped
     assert "…" not in done.stdout
 
 
