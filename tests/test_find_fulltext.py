@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from painref.cli.app import app
-from painref.cli.commands import relief_rank
+from painref.cli.listing import relief_rank
 from painref.dirs import builtin_data_dir
 from painref.errors import PainrefError
 from painref.find import fulltext

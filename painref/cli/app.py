@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from painref import __version__
-from painref.cli import commands
+from painref.cli import commands, listing
 from painref.cli.output import run, run_with_store
 from painref.kb.model import BLEEDING_RISKS, CATEGORIES, MODALITIES, PURPOSES, REGIONS, RELIEF_BANDS
 
@@ -208,7 +208,7 @@ def list_entries(
         "min_relief": min_relief,
         "region": region,
     }
-    _exit(run_with_store(lambda store: commands.list_entries(store, kind, filters, sort), data, json, not no_pager))
+    _exit(run_with_store(lambda store: listing.list_entries(store, kind, filters, sort), data, json, not no_pager))
 
 
 @app.command()

@@ -60,7 +60,7 @@ def quiz(
             record = session.stats_record(session.questions_on(store.kb, topic, 0, _resolve_id(store)), progress, now)
 
             def view() -> Any:
-                from painref.views.terminal import stats_view
+                from painref.views.lists import stats_view
 
                 return stats_view(record)
 
@@ -92,7 +92,7 @@ def topics(store: Store) -> Reply:
     rows = [{"kind": k, "topic": t, "questions": n} for (k, t), n in sorted(counts.items())]
 
     def view() -> Any:
-        from painref.views.terminal import topics_table
+        from painref.views.lists import topics_table
 
         return topics_table(rows)
 
