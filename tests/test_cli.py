@@ -336,3 +336,13 @@ def test_short_flags() -> None:
     assert code == 0 and len(json.loads(out)["results"]) <= 2
     code, out, _ = run("quiz", "-n", "2", "-j", "--seed", "1", *DATA)
     assert code == 0 and len(json.loads(out)["questions"]) == 2
+
+
+def test_new_takes_singular_or_plural(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "PAINREF_HOME": str(tmp_path / "home")}
+    for kind in ("procedure", "procedures", "conditions"):
+        assert run("new", kind, f"my-{kind}", env=env)[0] == 0
+    code, _, err = run("new", "frob", "my-x", env=env)
+    assert code == 2 and "procedure or condition" in err

@@ -404,14 +404,16 @@ def paths(json: JsonOpt = False, data: DataOpt = None, no_pager: NoPager = False
     _exit(run(lambda: commands.paths(data), json, not no_pager))
 
 
-class NewKind(StrEnum):
-    procedure = "procedure"
-    condition = "condition"
-
-
 @app.command()
 def new(
-    kind: Annotated[NewKind, typer.Argument(help="procedure or condition.")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="procedure or condition (procedures, conditions ... too).",
+            autocompletion=lambda incomplete: [k for k in ("procedure", "condition") if k.startswith(incomplete)],
+            show_default=False,
+        ),
+    ],
     ident: Annotated[str, typer.Argument(metavar="ID", help="The new entry's id, e.g. my-clinic-block.")],
 ) -> None:
     """Add a commented template for a new entry to your own layer, ready to edit.
@@ -425,7 +427,7 @@ def new(
       painref new procedure my-clinic-block
       painref new condition my-condition
     """
-    _exit(run(lambda: commands.new(kind.value, ident)))
+    _exit(run(lambda: commands.new(listing.list_kind(kind, "new")[:-1], ident)))
 
 
 @app.command()

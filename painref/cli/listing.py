@@ -76,13 +76,18 @@ def _choice(option: str, value: str | None, allowed: tuple[str, ...]) -> str | N
     raise PainrefError(f"unknown {option} {value!r}", hint=f"{option} takes one of: " + ", ".join(allowed))
 
 
-def list_kind(kind: str) -> str:
+def list_kind(kind: str, command: str = "list") -> str:
     """procedures or conditions, however it is typed: singular, plural, abbreviated."""
     typed = kind.strip().lower().rstrip("s")
     for name in ("procedures", "conditions"):
         if len(typed) >= 3 and name.startswith(typed):
             return name
-    raise PainrefError(f"cannot list {kind!r}", hint="painref list procedures, or painref list conditions")
+    words = (
+        "procedures, or painref list conditions" if command == "list" else "procedure ID, or painref new condition ID"
+    )
+    raise PainrefError(
+        f"painref {command} takes procedure or condition, not {kind!r}", hint=f"painref {command} {words}"
+    )
 
 
 def list_entries(store: Store, kind: str, filters: dict[str, str | None], sort: str) -> Reply:
