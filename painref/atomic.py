@@ -64,7 +64,15 @@ def write_file(path: Path, chunks: Iterable[bytes], replace: bool = False) -> No
         if replace:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)  # fails if something appeared meanwhile: never a silent overwrite
+            try:
+                os.link(tmp, path)  # fails if something appeared meanwhile: never a silent overwrite
+            except FileExistsError:
+                raise Exists(errno.EEXIST, "already exists", str(path)) from None
+            except OSError:  # a file system without hard links (FAT, some network shares)
+                if os.path.lexists(path):
+                    raise Exists(errno.EEXIST, "already exists", str(path)) from None
+                os.replace(tmp, path)
+                return
             os.unlink(tmp)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -651,3 +651,22 @@ def test_a_pipe_never_gets_the_pager(tmp_path: Path) -> None:
     seen = tmp_path / "paged.txt"
     result = painref("show", "esi", env={"PAGER": f"sh -c 'cat > {seen}'"})
     assert b"Epidural steroid injection" in result.stdout and not seen.exists()
+
+
+def test_a_file_system_without_hard_links_still_gets_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from painref.atomic import Exists, write_file
+
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    write_file(tmp_path / "deck.apkg", [b"deck"])
+    assert (tmp_path / "deck.apkg").read_bytes() == b"deck"
+    with pytest.raises(Exists):
+        write_file(tmp_path / "deck.apkg", [b"other"])
+    assert (tmp_path / "deck.apkg").read_bytes() == b"deck"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg"]
