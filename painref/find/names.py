@@ -1,49 +1,59 @@
 """Resolve what a user typed to knowledge-base entries.
 
 Words are normalised first: case, accents and punctuation folded, plurals made
-singular ("SI-Joint injections" -> "si joint injection"). Function words and
-words of intent ("what is", "how long does ... last", "is ... safe") are dropped.
+singular ("SI-Joint injections" -> "si joint injection"), spinal levels read as
+regions ("L4-5" -> lumbar). Function words and words of intent ("what is", "how
+long does ... last", "risks of", "recovery after") are dropped. "X vs Y" and
+"difference between X and Y" are matched on X (the command compares them).
 
-Ranking, in order of cost:
+Ranking:
 
 1. Exact: the query (as typed, without function words, or with its spaces
-   removed so "radio frequency" == "radiofrequency") equals a name or alias.
-   Score 100. A dictionary lookup: no fuzzy scoring at all.
-2. Token alignment: each query word is matched to a word of a name or alias,
-   exactly, by edit distance (see max_edits; a transposition is one edit), by
-   prefix (five letters or more and at least half the word), or glued to the
-   next query word. Candidates come from an inverted index over the
-   vocabulary, so only names sharing a (fuzzy) word with the query are scored:
+   removed so "radio frequency" == "radiofrequency") equals a name, alias or
+   lay term. Score 100; no fuzzy scoring at all.
+2. Names: each query word is matched to a word of a label (name, alias, lay
+   term) exactly, by edit distance (max_edits; a transposition is one edit; never
+   for a word of three letters or fewer or one typed with punctuation in it), by
+   prefix (five letters or more, at least half the word), or glued to the next
+   query word. Only labels sharing a (fuzzy) word with the query are scored:
 
-       100 * coverage_of_query * (0.8 + 0.2 * coverage_of_name) - 3 * edits
+       100 * got / against * (NAME_BASE + (1 - NAME_BASE) * share_of_label_matched)
+           - 3 * edits - EXPLAINED_COST * (weight of each word the card explains)
 
-   coverage_of_query weights each query word: 1 for an informative word, 0.25
-   for a generic one (found in more than GENERIC_SHARE of entries: "pain",
-   "injection", "nerve"), 0.1 for a word found nowhere in the vocabulary
-   (noise, so "hyaluronic acd injection" still finds its entry and
-   "kyphoplasty recovery" finds Kyphoplasty). An unknown word of four letters
-   or more weighs 1 against a name that keeps an informative word unmatched:
-   it probably names something else ("sphenopalatine ganglion block" against
-   Stellate ganglion block).
-   coverage_of_name is the share of the name's words that were matched, so a
-   general word picks the general entry of a family ("ablation" ranks
-   Radiofrequency ablation above Genicular radiofrequency ablation).
+   Every query word counts in `against`: 1 for an informative word, GENERIC_WEIGHT
+   for a generic one (in more than GENERIC_SHARE of the entries' labels). A word the
+   label covers counts in `got` too. A word it does not cover is *explained* when
+   the entry's own card says it or it names a linked entry ("SCS for FBSS"): then it
+   weighs EXPLAINED_WEIGHT on both sides (only for a label more than half matched).
+   Otherwise it counts against the entry in full: it names something else ("labor
+   epidural", "ACL tear", "; rm -rf /"). In a question, an extra word that does not
+   stand right before the name weighs QUESTION_EXTRA ("can I drive home after a
+   nerve block").
+3. Descriptions (only when no name is confident): the cards' describing fields
+   ranked by bm25 for any of the query's words (see _score_content).
 
-Thresholds, and why (measured on tests/data/search_eval.yaml):
+Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 
-* CONFIDENT = 80: a fully matched single word against a name of up to five
-  words scores >= 84; a query with one of two informative words unmatched
-  scores at most 50. 80 separates "every informative word was recognised"
-  from "some were not".
+* CONFIDENT = 80: every informative word recognised scores 82 or more against a
+  label of two words; one informative word left unexplained drops a query of two
+  below 70.
+* NAME_BASE = 0.65: one word matching one word of a three-word label scores 77
+  ("laminectomy" is not "post laminectomy pain"); of a two-word label, 82.
 * SUGGEST = 45: below it the overlap is one generic word or a poor fuzzy hit;
   suggestions that weak mislead more than they help.
-* GENERIC_CAP = 60: a one-word query that is a generic word ("pain",
-  "chronic", "injection") is never confident; neither is a query with two or
-  more unknown words ("python list comprehension"), which is probably not
-  about pain medicine at all.
-* GENERIC_SHARE = 0.10: with the shipped knowledge base this marks words in
-  six or more entries as generic (facet, lumbar, cervical, chronic, disc) and
-  keeps region words such as knee and hip informative.
+* GENERIC_CAP = 60: a one-word query that is a generic word ("pain", "chronic",
+  "injection") is never confident; neither is a query with two or more words no
+  label knows ("python list comprehension").
+* TIE_WINDOW = 6.5 with AMBIGUOUS_TIE = 3: three unrelated families within the
+  gap between a half-matched two-word and a third-matched three-word label are a
+  tie ("spine", "chronic"): suggestions, not a guess.
+* GENERIC_SHARE = 0.10: with the shipped knowledge base (127 entries) this marks
+  words in the labels of 13 or more entries as generic (pain, nerve, block,
+  injection, lumbar, spine, shot ...) and keeps region words such as knee and hip
+  informative.
+* CONTENT_*: a description is confident only with at least CONTENT_WORDS specific
+  words, CONTENT_MIN of them in the best entry, a bm25 lead of CONTENT_LEAD over the
+  next family, and few words that no card says at all ("aortic stenosis").
 """
 
 from __future__ import annotations
@@ -81,7 +91,6 @@ QUESTION_WORDS = frozenset(
 SUGGEST = 45.0
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
-UNKNOWN_WEIGHT = 0.1
 AMBIGUOUS_TIE = 3
 TIE_WINDOW = 6.5
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
