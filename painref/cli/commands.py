@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 # A shell's completion code may evaluate what it is given ($(...), `...`): names keep only plain characters.
 _SHELL_UNSAFE = re.compile(r"[^\w\s.,/()+-]")
 LIST_HINT = "try 'painref list procedures' or 'painref list conditions'"
-CONFIDENT = 80.0  # the matcher's own threshold (painref.find.names.CONFIDENT), repeated to keep it unimported
 
 
 def _query(words: list[str]) -> str:
@@ -38,6 +37,8 @@ def shown(query: str, limit: int = 60) -> str:
 
 def _no_match(query: str, hits: list[Hit]) -> str:
     """Why nothing was picked: nothing close enough, or several entries equally close."""
+    from painref.find.names import CONFIDENT
+
     if len(hits) > 1 and hits[0].score >= CONFIDENT:
         return f"{shown(query)} matches several entries equally; add a word to say which"
     return f"no confident match for {shown(query)}"

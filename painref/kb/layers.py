@@ -79,12 +79,9 @@ class FileRead:
 
     def line(self, entry: str | None, field_name: str | None) -> int | None:
         raw = self.entries.get(entry or "")
-        if raw is None:
+        if raw is None or self.marks is None:
             return None
-        head = field_name.split(".")[0].split("[")[0] if field_name else None
-        if self.marks is None:
-            return None
-        found: int | None = self.marks.line(raw, head) if head else self.marks.line(raw)
+        found: int | None = self.marks.line(raw, field_name)
         return found
 
 

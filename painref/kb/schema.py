@@ -55,9 +55,7 @@ class _Checker:
         self.line = marks.line(raw)
 
     def fail(self, field: str | None, message: str) -> None:
-        line = self.line
-        if field:
-            line = self.marks.line(self.raw, field.split(".")[0].split("[")[0]) or line
+        line = self.marks.line(self.raw, field) or self.line
         self.problems.append(Problem(self.file, message, line=line, entry=self.entry, field=field))
 
     def _get(self, data: dict[str, Any], key: str, prefix: str) -> Any:

@@ -49,7 +49,10 @@ class Marks:
     of: dict[int, int] = field(default_factory=dict)  # id(list or dict) -> line
     keys: dict[tuple[int, str], int] = field(default_factory=dict)  # (id(dict), key) -> line
 
-    def line(self, value: Any, key: str | None = None) -> int | None:
+    def line(self, value: Any, field: str | None = None) -> int | None:
+        """The line of a container, or of one of its keys: a field as problems name it
+        ("relief.band", "risks[2]") is found by its first key; the container's line otherwise."""
+        key = re.split(r"[.\[]", field, maxsplit=1)[0] if field else None
         if key is not None and (id(value), key) in self.keys:
             return self.keys[(id(value), key)]
         return self.of.get(id(value))
