@@ -1,7 +1,7 @@
 """The care sequence around an entry, as plain steps (rendered as a tree, exported as JSON).
 
 Built only from the knowledge base: the linked conditions' conservative care,
-the guide's candidacy criteria, prerequisites (followed back to the first
+the guide's candidacy criteria (and what follows a block that does not help), prerequisites (followed back to the first
 step), the entry itself, and next steps. A diagnostic block's next steps are
 what a positive block opens the door to; a treatment's next steps are what may
 follow when relief is too short or absent.
@@ -84,7 +84,8 @@ def _for_procedure(kb: KnowledgeBase, proc: Procedure) -> list[Step]:
     ]
     if proc.purpose == "diagnostic":
         steps.append(Step("If the block helps (source confirmed)", procedures=nexts))
-        steps.append(Step("If it does not help", notes=["The search shifts to other possible pain generators (003)."]))
+        negative = kb.guide.get("if-a-block-does-not-help")
+        steps.append(Step("If it does not help", notes=list(negative.items) if negative else []))
     else:
         steps.append(Step("If relief is too short or absent: what may come next", procedures=nexts))
     return [step for step in steps if step.notes or step.procedures]
