@@ -9,11 +9,11 @@ import pytest
 
 from painref.dirs import builtin_data_dir
 from painref.kb import load_directory as load_uncached
-from painref.kb.model import KnowledgeBase
+from painref.kb.model import KnowledgeBase, claims
 from tests.conftest import index_of
 
 SEEDS = {"000_7f3623f05c56e85c", "001_e91aa19b8059c247", "002_fc61ea7414d851aa", "003_0f73fea668c8ff44"}
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEED_DIR = Path(__file__).parent / "data" / "seeds"  # copies of the four source documents
 ASRA_DOI = "10.1097/AAP.0000000000000700"
 
 # Every concept issue #3 names, by the words a user types, and the entry it must find.
@@ -298,3 +298,58 @@ def test_every_source_document_is_named(kb: KnowledgeBase) -> None:
     assert set(kb.seeds) == SEEDS
     for seed in kb.seeds.values():
         assert seed.publisher and seed.title and seed.short
+
+
+# A figure: a number in digits, or a number word from two up ("one" is too often not a figure).
+_WORDS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty ninety hundred".split()
+_WORD_VALUE = dict(zip(_WORDS, [*range(2, 21), 30, 40, 50, 60, 90, 100], strict=True))
+# Not figures: spinal levels and names with digits (L4-5, C2, CAPS-5, ICHD-3, TA159, G90.5), and years.
+_NOT_FIGURE = re.compile(r"\b[A-Za-z]+[-\u2013]?\d+(?:\.\d+)?(?:[-\u2013/][A-Za-z]*\d+)*\b|\b(?:19|20)\d\d\b")
+_FIGURE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])|\b(?:" + "|".join(_WORDS) + r")\b")
+
+
+def figures(text: str) -> set[str]:
+    """The figures a text states, number words as digits: "two to five days" -> {"2", "5"}."""
+    text = _NOT_FIGURE.sub(" ", text.lower().replace("\u2013", "-").replace("\u2014", "-"))
+    return {str(_WORD_VALUE.get(f, f)).replace(",", "") for f in _FIGURE.findall(text)}
+
+
+def test_figures_reads_digits_words_and_skips_levels_and_years() -> None:
+    assert figures("two to five days, 24-48 hours, 50% (L4-5, C2, ICHD-3, in 2020)") == {"2", "5", "24", "48", "50"}
+    assert figures("one of the 1,000 cases lasting 2.5 weeks") == {"1000", "2.5"}
+
+
+def _fields(record: object) -> list[tuple[str, str]]:
+    """(field, text) for every displayed text of a record, names and codes aside."""
+    out = []
+    for name in record.__dataclass_fields__:  # type: ignore[attr-defined]
+        if name in ("id", "name", "term", "aliases", "lay_terms", "icd10", "sources", "title"):
+            continue
+        value = getattr(record, name)
+        for text in [value] if isinstance(value, str) else value if isinstance(value, tuple) else ():
+            if isinstance(text, str):
+                out.append((name, text))
+    return out
+
+
+def test_every_displayed_figure_is_in_its_source_text(kb: KnowledgeBase) -> None:
+    """A figure stands in its source's words: the text of a seed it is marked with, or the quotes kept from a cited
+    reference. A figure in unmarked text (a question, say) must be one the entry states with a source elsewhere."""
+    seeds = {p.stem.split("_")[0]: figures(p.read_text(encoding="utf-8")) for p in SEED_DIR.glob("*.txt")}
+    assert len(seeds) == 4
+    unbacked: list[str] = []
+    everything = [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values(), *kb.guide.values()]
+    for entry in everything:
+        quoted = {s.cite: figures(" ".join(s.quotes)) for s in entry.sources if s.cite}
+        backed: set[str] = set()
+        loose: list[tuple[str, str, str]] = []
+        for field, text in _fields(entry):
+            for claim, parts in claims(text, quoted.keys()):
+                have = set().union(*(seeds.get(p, set()) | quoted.get(p, set()) for p in parts)) if parts else set()
+                for figure in figures(claim):
+                    if figure in have:
+                        backed.add(figure)
+                    else:
+                        loose.append((field, figure, claim.strip()[-70:]))
+        unbacked += [f"{entry.id} {field}: {fig!r} in ...{claim}" for field, fig, claim in loose if fig not in backed]
+    assert unbacked == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -61,6 +61,8 @@ class Source:
     year: int | None = None
     doi: str | None = None
     url: str | None = None
+    cite: str | None = None  # the marker the entry's text uses for it, e.g. "Cohen 2020"
+    quotes: tuple[str, ...] = ()  # the source's own words behind the entry's figures
 
     def label(self, seeds: Mapping[str, Seed] | None = None) -> str:
         """The full reference: a seed by its publisher and title, a citation as title, publisher, year, link."""
@@ -82,7 +84,7 @@ class Source:
             return f"{known.short}: {known.title}" if known else f"source document {self.seed.split('_')[0]}"
         words = str(self.title).split()
         title = " ".join(words[:9]) + ("…" if len(words) > 9 else ".")
-        return f"{title} {self.publisher}, {self.year}"
+        return f"{self.cite + ': ' if self.cite else ''}{title} {self.publisher}, {self.year}"
 
     def as_dict(self) -> dict[str, object]:
         if self.seed:
@@ -92,6 +94,10 @@ class Source:
             out["doi"] = self.doi
         if self.url:
             out["url"] = self.url
+        if self.cite:
+            out["cite"] = self.cite
+        if self.quotes:
+            out["quotes"] = list(self.quotes)
         return out
 
 
@@ -274,7 +280,7 @@ def _plain(value: Any) -> Any:
 
 
 def _sources(items: list[dict[str, Any]]) -> tuple[Source, ...]:
-    return tuple(Source(**item) for item in items)
+    return tuple(Source(**{**item, "quotes": tuple(item.get("quotes", ()))}) for item in items)
 
 
 def _links(items: list[dict[str, Any]]) -> tuple[Link, ...]:
@@ -330,6 +336,29 @@ def seed_from(d: dict[str, Any]) -> Seed:
 
 _MARKER = re.compile(r"\(([^()]*\b\d{3}\b[^()]*)\)")
 _SEED_NUMBER = re.compile(r"\b(\d{3})\b")
+_GROUP = re.compile(r"\(([^()]*)\)")
+_PART_SPLIT = re.compile(r"\s*[;,]\s*")
+# "Cohen 2020", "ASRA 2018", "Ruiz Santiago 2014": a parenthetical part that reads as a citation.
+AUTHOR_YEAR = re.compile(r"[A-Z][^\s();,]*(?: [^\s();,]+){0,3} (?:19|20)\d\d[a-z]?")
+
+
+def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """The text cut after each source marker, as (claim, the marker's parts); a last unmarked piece has ().
+
+    A marker covers the text since the previous marker. A parenthetical is a marker when every part
+    (split at "," or ";") is a seed number ("001"), one of the entry's citation `keys`, or reads as a
+    citation ("Cohen 2020"); any other parenthetical ("(52% vs 56%)", "(lidocaine)") is part of the claim.
+    """
+    out: list[tuple[str, tuple[str, ...]]] = []
+    start = 0
+    for found in _GROUP.finditer(text):
+        parts = tuple(p for p in _PART_SPLIT.split(found.group(1).strip()) if p)
+        if parts and all(p in keys or re.fullmatch(r"\d{3}", p) or AUTHOR_YEAR.fullmatch(p) for p in parts):
+            out.append((text[start : found.start()], parts))
+            start = found.end()
+    if text[start:].strip():
+        out.append((text[start:], ()))
+    return out
 
 
 def cite(text: str, seeds: Mapping[str, Seed]) -> str:

@@ -29,12 +29,14 @@ from painref.kb.model import (
     Seed,
     Source,
     Term,
+    claims,
 )
 from painref.kb.yamlfile import Marks
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # used with fullmatch: no trailing newline slips through
 SEED_ID = re.compile(r"\d{3}_[0-9a-f]{16}")
 PLACEHOLDER = re.compile(r"^\s*(tbd|todo|tba|n/?a|\?+|-+|none|null|xxx+)\s*\.?$", re.IGNORECASE)
+CITE_KEY = re.compile(r"[^\s();,][^();,\n]{0,38}[^\s();,]|[^\s();,]")
 ICD10 = re.compile(r"[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?")
 
 
@@ -181,15 +183,26 @@ def _source(item: Any) -> Source | str:
         year = item["year"]
         if isinstance(year, bool) or not isinstance(year, int) or not 1800 <= year <= 2100:
             return f"citation year must be a year, found {year!r}"
-        extra = set(item) - {"title", "publisher", "year", "doi", "url"}
+        extra = set(item) - {"title", "publisher", "year", "doi", "url", "cite", "quotes"}
         if extra:
             return f"unknown citation field(s): {', '.join(sorted(map(str, extra)))}"
+        cite, why = _text_or_reason(item.get("cite")) if "cite" in item else ("", "")
+        if why or (cite and not CITE_KEY.fullmatch(cite)):
+            return (
+                f"cite must be a short marker such as 'Cohen 2020' (no brackets, commas or semicolons): {why or cite!r}"
+            )
+        quotes = item.get("quotes", [])
+        texts = [_text_or_reason(q) for q in quotes] if isinstance(quotes, list) else [("", "expected a list")]
+        if not quotes and "quotes" in item or any(reason for _t, reason in texts):
+            return "quotes must be a non-empty list of the source's own words"
         return Source(
             title=str(item["title"]).strip(),
             publisher=str(item["publisher"]).strip(),
             year=year,
             doi=str(item["doi"]).strip() if item.get("doi") else None,
             url=str(item["url"]).strip() if item.get("url") else None,
+            cite=cite or None,
+            quotes=tuple(t for t, _r in texts),
         )
     return f"expected a seed id or a citation mapping, found {_kind(item)}"
 
@@ -361,6 +374,37 @@ def _seed(c: _Checker) -> Seed:
     return Seed(ident, c.text("short"), c.text("publisher"), c.text("title"), c.text("about"))
 
 
+# The record's text fields, by the names problems give them (as in the YAML file).
+YAML_NAMES = {
+    "agent": "mechanism.agent", "target": "mechanism.target", "imaging_note": "imaging.note",
+    "relief_text": "relief.text", "bleeding_note": "bleeding_risk.note",
+}  # fmt: skip
+
+
+def _markers(c: _Checker, record: Any) -> None:
+    """Every source marker in the text names a source the entry lists: a seed's number or a citation's cite."""
+    keys = [s.cite for s in record.sources if s.cite]
+    for key in {k for k in keys if keys.count(k) > 1}:
+        c.fail("sources", f"two citations share the cite {key!r}")
+    seeds = {s.seed.split("_")[0] for s in record.sources if s.seed}
+    for name in record.__dataclass_fields__:
+        value = getattr(record, name)
+        texts = (
+            [value]
+            if isinstance(value, str)
+            else [v for v in value if isinstance(v, str)]
+            if isinstance(value, tuple)
+            else []
+        )
+        for text in texts:
+            for _claim, parts in claims(text, keys):
+                for part in parts:
+                    if part not in keys and part not in seeds:
+                        field = YAML_NAMES.get(name, name)
+                        hint = "list that source document" if part.isdigit() else f"give that citation cite: {part}"
+                        c.fail(field, f"the marker ({part}) names no source of this entry; {hint}")
+
+
 BUILDERS: dict[str, Callable[[_Checker], Any]] = {
     "procedures": _procedure,
     "conditions": _condition,
@@ -396,7 +440,10 @@ def check_entries(data: Any, marks: Marks, file: str, top_key: str, problems: li
     for index, raw in enumerate(_entries(data, file, top_key, problems)):
         checker = _Checker(file, index, raw, marks, problems)
         if isinstance(raw, dict):
-            records.append(BUILDERS[top_key](checker))
+            record = BUILDERS[top_key](checker)
+            if hasattr(record, "sources"):
+                _markers(checker, record)
+            records.append(record)
         else:
             checker.fail(None, f"expected a mapping (an entry), found {_kind(raw)}")
     return records
