@@ -301,8 +301,36 @@ def test_every_source_document_is_named(kb: KnowledgeBase) -> None:
 
 
 # A figure: a number in digits, or a number word from two up ("one" is too often not a figure).
-_WORDS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty ninety hundred".split()
-_WORD_VALUE = dict(zip(_WORDS, [*range(2, 21), 30, 40, 50, 60, 90, 100], strict=True))
+_WORDS = [
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+]
+_WORD_VALUE = dict(zip(_WORDS, [*range(2, 21), 30, 40, 50, 60, 70, 80, 90, 100], strict=True))
 # Not figures: spinal levels and names with digits (L4-5, C2, CAPS-5, ICHD-3, TA159, G90.5), and years.
 _NOT_FIGURE = re.compile(r"\b[A-Za-z]+[-\u2013]?\d+(?:\.\d+)?(?:[-\u2013/][A-Za-z]*\d+)*\b|\b(?:19|20)\d\d\b")
 _FIGURE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])|\b(?:" + "|".join(_WORDS) + r")\b")

@@ -244,3 +244,69 @@ def test_duplicate_keys_are_refused(kb_dir: Path) -> None:
     replace(kb_dir / "procedures.yaml", "    onset: Immediate.\n", "    onset: Immediate.\n    onset: Later.\n")
     [problem] = problems_for(kb_dir)
     assert "duplicate key 'onset'" in problem and "procedures.yaml:" in problem
+
+
+CITATION = (
+    "    sources:\n"
+    "      - 003_0f73fea668c8ff44\n"
+    "      - {title: A review, publisher: A journal, year: 2020, doi: 10.1/x, cite: Cohen 2020,"
+    " quotes: ['relief lasted 12 months']}\n"
+)
+
+
+def test_a_marker_must_name_a_source_the_entry_lists(kb_dir: Path) -> None:
+    path = kb_dir / "procedures.yaml"
+    replace(path, "A test block of the nerves serving the facet joints.", "A test block (Cohen 2020) (002).")
+    [cohen, seed] = problems_for(kb_dir)
+    assert "entry 'medial-branch-block'" in cohen and "field 'summary'" in cohen and "(Cohen 2020)" in cohen
+    assert "cite: Cohen 2020" in cohen  # the hint says how to mend it
+    assert "(002)" in seed
+    replace(
+        path,
+        "    sources: [003_0f73fea668c8ff44]\n  - id: epidural",
+        CITATION.replace("(002)", "") + "  - id: epidural",
+    )
+    replace(path, "(Cohen 2020) (002)", "(Cohen 2020) (003)")
+    kb = load_uncached(kb_dir)
+    [_seed, cited] = kb.procedures["medial-branch-block"].sources
+    assert cited.cite == "Cohen 2020" and cited.quotes == ("relief lasted 12 months",)
+    assert cited.short_label().startswith("Cohen 2020: A review.")
+
+
+@pytest.mark.parametrize(
+    "citation",
+    [
+        "cite: 'Cohen, 2020'",  # a comma would split the marker
+        "cite: ''",
+        "quotes: []",
+        "quotes: 'not a list'",
+        "quotes: ['']",
+    ],
+)
+def test_bad_cite_or_quotes_are_one_problem_each(kb_dir: Path, citation: str) -> None:
+    path = kb_dir / "procedures.yaml"
+    block = CITATION.replace("cite: Cohen 2020, quotes: ['relief lasted 12 months']", citation)
+    replace(path, "    sources: [003_0f73fea668c8ff44]\n  - id: epidural", block + "  - id: epidural")
+    [problem] = problems_for(kb_dir)
+    assert "field 'sources[1]'" in problem
+
+
+def test_two_citations_may_not_share_a_cite(kb_dir: Path) -> None:
+    path = kb_dir / "procedures.yaml"
+    twice = CITATION + CITATION.split("\n")[2] + "\n"
+    replace(path, "    sources: [003_0f73fea668c8ff44]\n  - id: epidural", twice + "  - id: epidural")
+    [problem] = problems_for(kb_dir)
+    assert "'Cohen 2020'" in problem and "field 'sources'" in problem
+
+
+def test_claims_cut_text_at_its_source_markers() -> None:
+    from painref.kb.model import claims
+
+    text = "Relief for 6 months (001). Similar success (52% vs 56%) (Cohen 2020; 003). A question?"
+    assert claims(text) == [
+        ("Relief for 6 months ", ("001",)),
+        (". Similar success (52% vs 56%) ", ("Cohen 2020", "003")),
+        (". A question?", ()),
+    ]
+    assert claims("Headache days (ICHD-3).", {"ICHD-3"}) == [("Headache days ", ("ICHD-3",))]
+    assert claims("Headache days (ICHD-3).") == [("Headache days (ICHD-3).", ())]

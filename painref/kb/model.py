@@ -356,7 +356,7 @@ def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, 
         if parts and all(p in keys or re.fullmatch(r"\d{3}", p) or AUTHOR_YEAR.fullmatch(p) for p in parts):
             out.append((text[start : found.start()], parts))
             start = found.end()
-    if text[start:].strip():
+    if re.search(r"\w", text[start:]):
         out.append((text[start:], ()))
     return out
 

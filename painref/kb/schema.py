@@ -193,7 +193,7 @@ def _source(item: Any) -> Source | str:
             )
         quotes = item.get("quotes", [])
         texts = [_text_or_reason(q) for q in quotes] if isinstance(quotes, list) else [("", "expected a list")]
-        if not quotes and "quotes" in item or any(reason for _t, reason in texts):
+        if (not quotes and "quotes" in item) or any(reason for _t, reason in texts):
             return "quotes must be a non-empty list of the source's own words"
         return Source(
             title=str(item["title"]).strip(),
