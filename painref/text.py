@@ -50,8 +50,10 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
     success successful effective take takes time prepare preparation expect expected happen happens
     normal difference compare comparison better best option options candidate good treat treats treated
     treating treatment treatments"""
+# Which side is treated does not change which procedure or condition is meant: "bilateral L4-5 MBB".
+SIDE_WORDS = "bilateral unilateral left right sided"
 FUNCTION = frozenset(FUNCTION_WORDS.split())
-STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split())
+STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split()) | frozenset(SIDE_WORDS.split())
 
 
 def words_of(text: str) -> list[str]:

@@ -160,3 +160,21 @@ def test_fuzzy_matching_never_touches_short_or_punctuated_words(shipped: Index) 
     # "esi" is an alias; "esx" is three letters, one edit away: not matched.
     assert shipped.match("esx").matches == []
     assert shipped.match("-rfx").matches == []
+
+
+def test_x_for_y_is_about_x(index: Index) -> None:
+    # Both names are matched and each explains the other (they are linked); the query asks about the procedure.
+    assert best(index, "rfa for facet arthropathy") == "radiofrequency-ablation"
+    assert best(index, "facet arthropathy") == "facet-joint-arthritis"
+
+
+def test_the_side_treated_does_not_change_the_entry(index: Index) -> None:
+    assert best(index, "bilateral MBB") == "medial-branch-block"
+    assert best(index, "left knee arthritis") == "knee-osteoarthritis"
+
+
+def test_a_short_word_in_capitals_is_an_abbreviation_taken_exactly(index: Index) -> None:
+    # "knew" is one edit from "knee"; typed in capitals beside other words it is an abbreviation of something else.
+    assert best(index, "knew arthritis") == "knee-osteoarthritis"
+    assert best(index, "KNEW arthritis") != "knee-osteoarthritis"
+    assert best(index, "MEDIAL BRNACH BLOCK") == "medial-branch-block"  # all capitals: a name typed in caps

@@ -13,7 +13,8 @@ Ranking:
    lay term. Score 100; no fuzzy scoring at all.
 2. Names: each query word is matched to a word of a label (name, alias, lay
    term) exactly, by edit distance (max_edits; a transposition is one edit; never
-   for a word of three letters or fewer or one typed with punctuation in it), by
+   for a word of three letters or fewer, one typed with punctuation in it, or a
+   word of up to five letters typed in capitals among others, an abbreviation), by
    prefix (five letters or more, at least half the word), or glued to the next
    query word. Only labels sharing a (fuzzy) word with the query are scored:
 
@@ -28,7 +29,9 @@ Ranking:
    Otherwise it counts against the entry in full: it names something else ("labor
    epidural", "ACL tear", "; rm -rf /"). In a question, an extra word that does not
    stand right before the name weighs QUESTION_EXTRA ("can I drive home after a
-   nerve block").
+   nerve block"). In "X for Y" the query is about X: what X is for costs X's
+   names nothing when X's card or links explain it, and a name covering only Y
+   ranks FOR_TAIL lower ("SGB for PTSD" is the block).
 3. Descriptions (only when no name is confident): the cards' describing fields
    ranked by bm25 for any of the query's words (see _score_content).
 
@@ -39,6 +42,8 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   below 70.
 * NAME_BASE = 0.65: one word matching one word of a three-word label scores 77
   ("laminectomy" is not "post laminectomy pain"); of a two-word label, 82.
+* FOR_TAIL = 2: enough to order the two sides of "X for Y" that otherwise tie,
+  too little to lift a poor match of X over a good one of Y.
 * SUGGEST = 45: below it the overlap is one generic word or a poor fuzzy hit;
   suggestions that weak mislead more than they help.
 * GENERIC_CAP = 60: a one-word query that is a generic word ("pain", "chronic",
@@ -89,6 +94,8 @@ QUESTION_WORDS = frozenset(
     "what how is are can could does do did why when which who should will would where".split()  # noqa: SIM905
 )
 SUGGEST = 45.0
+# In "X for Y" a name covering only Y ranks this much below one covering X (they tie otherwise).
+FOR_TAIL = 2.0
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
 AMBIGUOUS_TIE = 3
@@ -301,8 +308,15 @@ class Index:
         for key in {" ".join(words), " ".join(content), "".join(content)}:
             for e_index in self.exact(key):
                 scores[e_index] = (100.0, self.entry(e_index)[2])
-        # Words typed with punctuation in them ("-rf", "c5/6") are taken exactly, never fuzzily.
-        exact_only = {w for token in text.split() if not token.isalnum() for w in words_of(token)}
+        # Words typed with punctuation in them ("-rf", "c5/6") are taken exactly, never fuzzily; so is a
+        # short word typed in capitals among other words, an abbreviation ("TENS unit" is not PENS).
+        tokens = text.split()
+        exact_only = {
+            w
+            for token in tokens
+            if not token.isalnum() or (token.isupper() and len(token) <= 5 and not text.isupper())
+            for w in words_of(token)
+        }
         # An exact hit needs no fuzzy scoring; close variants are still ranked beside it.
         typed = {w: len(raw) for raw, w in zip(norm.split(), words, strict=False)}
         # Where each content word stands among all the words: a word right before a name is a
@@ -310,9 +324,11 @@ class Index:
         # what is asked ("can I drive home after a nerve block").
         position = [i for i, w in enumerate(words) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
         question = words[0] in QUESTION_WORDS or query.rstrip().endswith("?")
+        # "X for Y" asks about X: "SGB for PTSD" is the block, "rfa for knee OA" the ablation.
+        head_end = words.index("for") if "for" in words and position and position[0] < words.index("for") else None
         self._score_tokens(
             content, scores, fuzzy=not scores, exact_only=exact_only, result=result, typed=typed,
-            position=position, question=question,
+            position=position, question=question, head_end=head_end,
         )  # fmt: skip
         if self.ix == "entries" and not any(score >= CONFIDENT for score, _m in scores.values()):
             self._score_content(content, scores)
@@ -354,6 +370,7 @@ class Index:
         typed: dict[str, int],
         position: list[int],
         question: bool,
+        head_end: int | None = None,
     ) -> None:
         matches = [self._word_matches(w, fuzzy and w not in exact_only, typed.get(w, 0)) for w in words]
         # Two query words glued together may form one indexed word ("radio frequency").
@@ -428,7 +445,8 @@ class Index:
                     # Only for a name mostly matched: "lumbar fusion surgery" is not SI joint fusion.
                     got += EXPLAINED_WEIGHT
                     against += EXPLAINED_WEIGHT
-                    by_card += EXPLAINED_COST * weights[n]
+                    if not (head_end is not None and position[n] > head_end and min(covered_at) < head_end):
+                        by_card += EXPLAINED_COST * weights[n]  # but what X is for, its card says at no cost
                 elif question and position[n] + 1 not in covered_at:
                     against += QUESTION_EXTRA * weights[n]
                 else:
@@ -436,6 +454,8 @@ class Index:
             # A word the card explains counts a little less than one a name covers, so that
             # "lumbar epidural steroid injection" is the lumbar variant, not the general entry.
             score = 100.0 * (got / against) * (NAME_BASE + (1 - NAME_BASE) * name_cover) - 3.0 * edits - by_card
+            if head_end is not None and covered_at and min(covered_at) > head_end:
+                score -= FOR_TAIL  # names only what X is for ("PTSD" in "SGB for PTSD")
             if edits and name_cover < 0.5:
                 score = min(score, CONFIDENT - 5)  # a typo of one word of a longer name is a guess ("null" ~ "full")
             if not significant and len(words) == 1:
