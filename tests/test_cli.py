@@ -253,9 +253,11 @@ def test_control_characters_and_markup_in_data_never_reach_the_terminal(kb_dir: 
 
 
 def test_an_ambiguous_word_says_so() -> None:
-    code, out, err = run("lookup", "knee")  # the shipped knowledge base: several knee entries tie
+    code, out, err = run("lookup", "chronic")  # the shipped knowledge base: several chronic conditions tie
     assert code == 1 and out == ""
-    assert "'knee' matches several entries equally" in err and "Knee osteoarthritis" in err
+    assert "'chronic' matches several entries equally" in err and "Chronic low back pain" in err
+    code, out, err = run("lookup", "knee")  # a lone generic word: never confident, the knee entries suggested
+    assert code == 1 and out == "" and "hint: did you mean: Knee osteoarthritis," in err
     code, _out, _err = run("show", "ablation", *DATA)
     assert code == 0  # a family's general entry outranks its variant: not a tie
 

@@ -57,8 +57,12 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   injection, lumbar, spine, shot ...) and keeps region words such as knee and hip
   informative.
 * CONTENT_*: a description is confident only with at least CONTENT_WORDS specific
-  words, CONTENT_MIN of them in the best entry, a bm25 lead of CONTENT_LEAD over the
-  next family, and few words that no card says at all ("aortic stenosis").
+  words, CONTENT_MIN of them in the best entry's describing fields, a bm25 lead of
+  CONTENT_LEAD over the next family, few words that no card says at all ("aortic
+  stenosis"), and every specific word said somewhere on the best entry's card (a long
+  description, five words or more, may hold one it lacks): "cervical cancer screening"
+  is not chronic neck pain, though that card says "cervical" and "cancer". An entry
+  that fails only this is a suggestion.
 """
 
 from __future__ import annotations
@@ -458,10 +462,11 @@ class Index:
                 score -= FOR_TAIL  # names only what X is for ("PTSD" in "SGB for PTSD")
             if edits and name_cover < 0.5:
                 score = min(score, CONFIDENT - 5)  # a typo of one word of a longer name is a guess ("null" ~ "full")
-            if not significant and len(words) == 1:
-                score = min(score, GENERIC_CAP)
-            if sum(unknown) >= 2:
-                score = min(score, GENERIC_CAP)  # two words no name knows: probably not about pain medicine
+            # A lone generic word ("knee", "injection"), or two words no name knows (probably not about
+            # pain medicine), is never confident; the scores are scaled, not cut, so that the suggestions
+            # keep their order ("Knee osteoarthritis" before a long lay phrase that mentions a knee).
+            if (not significant and len(words) == 1) or sum(unknown) >= 2:
+                score *= GENERIC_CAP / 100.0
             previous = scores.get(entry)
             if previous is None or score > previous[0]:
                 scores[entry] = (score, label)
@@ -526,7 +531,13 @@ class Index:
             kind_factor = CONTENT_PROCEDURE if info[entry][0] == "procedure" else 1.0
             if not described or share < CONTENT_MIN:
                 continue  # not a description of this entry: not even a suggestion
-            if place == 0 and lead >= CONTENT_LEAD:
+            # Every specific word must be explained: only a long description may hold a word its card lacks.
+            unheld = sum(
+                1
+                for w, wt, h in zip(words, weights, held, strict=True)
+                if wt == 1.0 and entry not in h and entry not in self._in_content(w)
+            )
+            if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 4:
                 score = CONTENT_CONFIDENT * kind_factor
             else:
                 score = min(CONFIDENT - 5, 100.0 * share) * kind_factor
