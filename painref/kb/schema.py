@@ -12,6 +12,7 @@ from typing import Any
 
 from painref.errors import Problem
 from painref.kb.model import (
+    AUTHOR_YEAR,
     BLEEDING_RISKS,
     CATEGORIES,
     COURSES,
@@ -374,6 +375,8 @@ def _seed(c: _Checker) -> Seed:
     return Seed(ident, c.text("short"), c.text("publisher"), c.text("title"), c.text("about"))
 
 
+SEED_GROUP = re.compile(r"\(([^()]*\b\d{3}\b[^()]*)\)")
+PART_SPLIT = re.compile(r"\s*[;,]\s*")
 # The record's text fields, by the names problems give them (as in the YAML file).
 YAML_NAMES = {
     "agent": "mechanism.agent", "target": "mechanism.target", "imaging_note": "imaging.note",
@@ -397,6 +400,11 @@ def _markers(c: _Checker, record: Any) -> None:
             else []
         )
         for text in texts:
+            for group in SEED_GROUP.findall(text):  # a group with a seed's number in it is a marker throughout
+                for part in PART_SPLIT.split(group.strip()):
+                    if part and not (part in keys or part.isdigit() or AUTHOR_YEAR.fullmatch(part)):
+                        why = f"the marker ({group}) names no source of this entry as {part!r}"
+                        c.fail(YAML_NAMES.get(name, name), f"{why}; give that citation cite: {part}")
             for _claim, parts in claims(text, keys):
                 for part in parts:
                     if part not in keys and part not in seeds:
