@@ -381,3 +381,10 @@ def test_every_displayed_figure_is_in_its_source_text(kb: KnowledgeBase) -> None
                         loose.append((field, figure, claim.strip()[-70:]))
         unbacked += [f"{entry.id} {field}: {fig!r} in ...{claim}" for field, fig, claim in loose if fig not in backed]
     assert unbacked == []
+
+
+def test_a_relief_text_without_a_typical_duration_has_no_band(kb: KnowledgeBase) -> None:
+    says_none = re.compile(r"\bno (?:typical )?duration\b(?! is given for (?:local|therapeutic))", re.IGNORECASE)
+    banded = [p.id for p in kb.procedures.values() if says_none.search(p.relief_text) and p.relief_band != "not-stated"]
+    assert banded == []
+    assert not [p.id for p in kb.procedures.values() if "coded" in p.relief_text]  # the schema's word, not the card's
