@@ -10,6 +10,7 @@ import pytest
 from painref.dirs import builtin_data_dir
 from painref.kb import load_directory as load_uncached
 from painref.kb.model import KnowledgeBase, claims
+from painref.text import normalize
 from tests.conftest import index_of
 
 SEEDS = {"000_7f3623f05c56e85c", "001_e91aa19b8059c247", "002_fc61ea7414d851aa", "003_0f73fea668c8ff44"}
@@ -388,3 +389,12 @@ def test_a_relief_text_without_a_typical_duration_has_no_band(kb: KnowledgeBase)
     banded = [p.id for p in kb.procedures.values() if says_none.search(p.relief_text) and p.relief_band != "not-stated"]
     assert banded == []
     assert not [p.id for p in kb.procedures.values() if "coded" in p.relief_text]  # the schema's word, not the card's
+
+
+def test_a_doi_names_one_work(kb: KnowledgeBase) -> None:
+    titles: dict[str, set[str]] = {}
+    for entry in [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values(), *kb.guide.values()]:
+        for source in entry.sources:
+            if source.doi:
+                titles.setdefault(source.doi.lower(), set()).add(normalize(str(source.title)))
+    assert {doi: found for doi, found in titles.items() if len(found) > 1} == {}
