@@ -55,7 +55,7 @@ from painref.kb.model import (
 from painref.text import FUNCTION, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 4
+FORMAT = 5
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -484,8 +484,10 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
             seen.add(norm)
             n_label += 1
             words = fold_plurals(norm)
-            # Function words in names ("arthritis of the knee") are not matched against.
-            tokens = [t for t in words if t not in FUNCTION] or words
+            # Function words in names ("arthritis of the knee") are not matched against, unless written
+            # in capitals as an abbreviation ("IT pump", "ON block").
+            caps = {normalize(t) for t in label.split() if t.isupper() and len(t) > 1}
+            tokens = [t for t in words if t not in FUNCTION or t in caps] or words
             joined = " ".join(tokens)
             for key in {norm, norm.replace(" ", ""), " ".join(words), joined}:
                 exact.setdefault(key, set()).add(entry)
