@@ -497,13 +497,13 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
     label_entry = {n: entry for n, _ix, entry, _label, _joined in labels}
     db.executemany("INSERT INTO labels VALUES (?,?,?,?,?)", labels)
     db.executemany(
-        "INSERT INTO exact VALUES (?,?,?)", [(ix, key, _numbers(sorted(found))) for key, found in exact.items()]
+        "INSERT INTO exact VALUES (?,?,?)", [(ix, key, _numbers(sorted(exact[key]))) for key in sorted(exact)]
     )
     db.executemany(
         "INSERT INTO vocab VALUES (?,?,?,?,?,?)",
         [
             (ix, token, len(token), _numbers(ns), len(ns), len({label_entry[n] for n in ns}))
-            for token, ns in postings.items()
+            for token, ns in sorted(postings.items())  # in key order: a B-tree filled in order is built fastest
         ],
     )
 

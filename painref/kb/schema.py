@@ -30,7 +30,6 @@ from painref.kb.model import (
     Seed,
     Source,
     Term,
-    claims,
 )
 from painref.kb.yamlfile import Marks
 
@@ -375,8 +374,9 @@ def _seed(c: _Checker) -> Seed:
     return Seed(ident, c.text("short"), c.text("publisher"), c.text("title"), c.text("about"))
 
 
-SEED_GROUP = re.compile(r"\(([^()]*\b\d{3}\b[^()]*)\)")
+GROUP = re.compile(r"\(([^()]*)\)")
 PART_SPLIT = re.compile(r"\s*[;,]\s*")
+SEED_NUMBER = re.compile(r"\d{3}")
 # The record's text fields, by the names problems give them (as in the YAML file).
 YAML_NAMES = {
     "agent": "mechanism.agent", "target": "mechanism.target", "imaging_note": "imaging.note",
@@ -385,32 +385,32 @@ YAML_NAMES = {
 
 
 def _markers(c: _Checker, record: Any) -> None:
-    """Every source marker in the text names a source the entry lists: a seed's number or a citation's cite."""
-    keys = [s.cite for s in record.sources if s.cite]
-    for key in {k for k in keys if keys.count(k) > 1}:
+    """Every source marker in the text names a source the entry lists: a seed's number or a citation's cite.
+
+    A bracket is a marker when each of its parts reads as one (see model.claims), or when it holds a
+    seed's number ("(003, StatPearls)"): then every part must name a listed source.
+    """
+    keys = {s.cite for s in record.sources if s.cite}
+    cites = [s.cite for s in record.sources if s.cite]
+    for key in {k for k in cites if cites.count(k) > 1}:
         c.fail("sources", f"two citations share the cite {key!r}")
-    seeds = {s.seed.split("_")[0] for s in record.sources if s.seed}
+    listed = keys | {s.seed.split("_")[0] for s in record.sources if s.seed}
     for name in record.__dataclass_fields__:
         value = getattr(record, name)
-        texts = (
-            [value]
-            if isinstance(value, str)
-            else [v for v in value if isinstance(v, str)]
-            if isinstance(value, tuple)
-            else []
-        )
+        texts = [value] if isinstance(value, str) else value if isinstance(value, tuple) else ()
         for text in texts:
-            for group in SEED_GROUP.findall(text):  # a group with a seed's number in it is a marker throughout
-                for part in PART_SPLIT.split(group.strip()):
-                    if part and not (part in keys or part.isdigit() or AUTHOR_YEAR.fullmatch(part)):
-                        why = f"the marker ({group}) names no source of this entry as {part!r}"
-                        c.fail(YAML_NAMES.get(name, name), f"{why}; give that citation cite: {part}")
-            for _claim, parts in claims(text, keys):
+            if not isinstance(text, str) or "(" not in text:
+                continue
+            for group in GROUP.findall(text):
+                parts = [p for p in PART_SPLIT.split(group.strip()) if p]
+                readable = [p in keys or SEED_NUMBER.fullmatch(p) or AUTHOR_YEAR.fullmatch(p) for p in parts]
+                if not parts or not (all(readable) or any(SEED_NUMBER.fullmatch(p) for p in parts)):
+                    continue  # an ordinary bracket: "(52% vs 56%)", "(lidocaine)"
                 for part in parts:
-                    if part not in keys and part not in seeds:
-                        field = YAML_NAMES.get(name, name)
+                    if part not in listed:
                         hint = "list that source document" if part.isdigit() else f"give that citation cite: {part}"
-                        c.fail(field, f"the marker ({part}) names no source of this entry; {hint}")
+                        why = f"the marker ({group}) names no source of this entry as {part!r}"
+                        c.fail(YAML_NAMES.get(name, name), f"{why}; {hint}")
 
 
 BUILDERS: dict[str, Callable[[_Checker], Any]] = {

@@ -165,21 +165,24 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
         parent[key] = value
         keys[-1] = waiting
 
+    scalar, mapping, sequence = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     try:
-        for event in yaml.parse(text, Loader=loader):
-            line = _line_of(event)
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+        events: Any = yaml.parse(text, Loader=loader)
+        for event in events:
+            kind = type(event)
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
+            if kind is yaml.AliasEvent or getattr(event, "anchor", None):
                 raise fail("anchors and aliases (&name, *name) are not allowed", event)
             tag = getattr(event, "tag", None)
-            if tag not in (None, "!"):
+            if tag is not None and tag != "!":
                 raise fail(f"tags such as {tag} are not allowed", event)
-            if isinstance(event, yaml.ScalarEvent):
+            if kind is scalar:
                 plain = bool(event.implicit[0]) and event.style in (None, "")
                 add(_scalar(event.value, plain, file, line), event)
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            elif kind is mapping or kind is sequence:
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nested deeper than {MAX_DEPTH} levels", event)
-                container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+                container: Any = {} if kind is mapping else []
                 marks.of[id(container)] = line
                 add(container, event)
                 stack.append(container)
