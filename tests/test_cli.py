@@ -348,3 +348,12 @@ def test_new_takes_singular_or_plural(tmp_path: Path) -> None:
         assert run("new", kind, f"my-{kind}", env=env)[0] == 0
     code, _, err = run("new", "frob", "my-x", env=env)
     assert code == 2 and "procedure or condition" in err
+
+
+def test_sources_lists_each_work_once_with_every_card_citing_it() -> None:
+    listing = run_json("sources")
+    assert isinstance(listing, dict) and len(listing["seeds"]) == 4
+    rows = listing["citations"]
+    assert all("quotes" not in row and "cite" not in row for row in rows)  # those belong to each citing card
+    asra = [row for row in rows if str(row.get("doi", "")).lower() == "10.1097/aap.0000000000000700"]
+    assert len(asra) == 1 and "risks" in asra[0]["cited_by"]  # one row for the guideline; the guide cites it too

@@ -408,12 +408,14 @@ def sources(store: Store) -> Reply:
         for seed in kb.seeds.values()
     ]
     cited: dict[str, dict[str, Any]] = {}
-    everything: list[Any] = [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values()]
+    everything: list[Any] = [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values(), *kb.guide.values()]
     for entry in everything:
         for source in entry.sources:
             if source.seed:
                 continue
-            row = cited.setdefault(source.label(), {**source.as_dict(), "cited_by": []})
+            # The work itself; its marker and quotes belong to each citing card (show --json has them).
+            work = {k: v for k, v in source.as_dict().items() if k not in ("cite", "quotes")}
+            row = cited.setdefault(source.label(), {**work, "cited_by": []})
             row["cited_by"].append(entry.id)
     citations = sorted(cited.values(), key=lambda r: (str(r["title"]).lower(), r["year"]))
 
