@@ -351,8 +351,9 @@ def test_new_takes_singular_or_plural(tmp_path: Path) -> None:
 
 
 def test_sources_lists_each_work_once_with_every_card_citing_it() -> None:
-    listing = run_json("sources")
-    assert isinstance(listing, dict) and len(listing["seeds"]) == 4
+    code, out, _ = run("sources", "--json")  # the shipped knowledge base
+    listing = json.loads(out)
+    assert code == 0 and isinstance(listing, dict) and len(listing["seeds"]) == 4
     rows = listing["citations"]
     assert all("quotes" not in row and "cite" not in row for row in rows)  # those belong to each citing card
     asra = [row for row in rows if str(row.get("doi", "")).lower() == "10.1097/aap.0000000000000700"]
