@@ -310,3 +310,14 @@ def test_claims_cut_text_at_its_source_markers() -> None:
     ]
     assert claims("Headache days (ICHD-3).", {"ICHD-3"}) == [("Headache days ", ("ICHD-3",))]
     assert claims("Headache days (ICHD-3).") == [("Headache days (ICHD-3).", ())]
+
+
+def test_a_bracket_naming_a_listed_publisher_is_a_marker_that_must_resolve(kb_dir: Path) -> None:
+    path = kb_dir / "procedures.yaml"
+    block = CITATION.replace("publisher: A journal", "publisher: StatPearls Publishing")
+    replace(path, "    sources: [003_0f73fea668c8ff44]\n  - id: epidural", block + "  - id: epidural")
+    replace(path, "A test block of the nerves serving the facet joints.", "A test block (StatPearls).")
+    [problem] = problems_for(kb_dir)
+    assert "(StatPearls)" in problem and "cite: StatPearls" in problem
+    replace(path, "(StatPearls)", "(lidocaine) (Cohen 2020)")  # an ordinary bracket, then the citation's own marker
+    load_uncached(kb_dir)

@@ -377,6 +377,35 @@ def _seed(c: _Checker) -> Seed:
 GROUP = re.compile(r"\(([^()]*)\)")
 PART_SPLIT = re.compile(r"\s*[;,]\s*")
 SEED_NUMBER = re.compile(r"\d{3}")
+PUBLISHER_WORD = re.compile(r"\b[A-Z][\w-]{2,}")
+# Words of many publishers' names that also start ordinary brackets.
+COMMON_WORDS = frozenset(
+    (
+        "The",
+        "American",
+        "International",
+        "Journal",
+        "Society",
+        "Medicine",
+        "Medical",
+        "European",
+        "British",
+        "National",
+        "Clinical",
+        "Research",
+        "Publishing",
+        "Pain",
+        "Annals",
+        "Archives",
+        "Current",
+        "Frontiers",
+        "Association",
+        "Academy",
+        "College",
+        "Institute",
+        "Health",
+    )
+)
 # The record's text fields, by the names problems give them (as in the YAML file).
 YAML_NAMES = {
     "agent": "mechanism.agent", "target": "mechanism.target", "imaging_note": "imaging.note",
@@ -395,6 +424,10 @@ def _markers(c: _Checker, record: Any) -> None:
     for key in {k for k in cites if cites.count(k) > 1}:
         c.fail("sources", f"two citations share the cite {key!r}")
     listed = keys | {s.seed.split("_")[0] for s in record.sources if s.seed}
+    # A bracket naming a listed citation's publisher ("(StatPearls)") is meant as a marker too.
+    publishers = {
+        w for s in record.sources if s.publisher for w in PUBLISHER_WORD.findall(s.publisher) if w not in COMMON_WORDS
+    }
     for name in record.__dataclass_fields__:
         value = getattr(record, name)
         texts = [value] if isinstance(value, str) else value if isinstance(value, tuple) else ()
@@ -404,7 +437,8 @@ def _markers(c: _Checker, record: Any) -> None:
             for group in GROUP.findall(text):
                 parts = [p for p in PART_SPLIT.split(group.strip()) if p]
                 readable = [p in keys or SEED_NUMBER.fullmatch(p) or AUTHOR_YEAR.fullmatch(p) for p in parts]
-                if not parts or not (all(readable) or any(SEED_NUMBER.fullmatch(p) for p in parts)):
+                meant = any(SEED_NUMBER.fullmatch(p) or p.split()[0] in publishers for p in parts)
+                if not parts or not (all(readable) or meant):
                     continue  # an ordinary bracket: "(52% vs 56%)", "(lidocaine)"
                 for part in parts:
                     if part not in listed:
