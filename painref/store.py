@@ -486,14 +486,25 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
             words = fold_plurals(norm)
             # Function words in names ("arthritis of the knee") are not matched against, unless written
             # in capitals as an abbreviation ("IT pump", "ON block").
-            caps = {normalize(t) for t in label.split() if t.isupper() and len(t) > 1}
+            caps = {t.lower() for t in label.split() if t.isupper() and len(t) > 1} if not label.islower() else ()
             tokens = [t for t in words if t not in FUNCTION or t in caps] or words
             joined = " ".join(tokens)
-            for key in {norm, norm.replace(" ", ""), " ".join(words), joined}:
-                exact.setdefault(key, set()).add(entry)
+            keys = {norm, " ".join(words), joined}
+            if len(words) <= 3:  # typed without spaces: "radiofrequency" for "radio frequency"
+                keys.add(norm.replace(" ", ""))
+            for key in keys:
+                found = exact.get(key)
+                if found is None:
+                    exact[key] = {entry}
+                else:
+                    found.add(entry)
             labels.append((n_label, ix, entry, label, joined))
             for token in set(tokens):
-                postings.setdefault(token, []).append(n_label)
+                post = postings.get(token)
+                if post is None:
+                    postings[token] = [n_label]
+                else:
+                    post.append(n_label)
     label_entry = {n: entry for n, _ix, entry, _label, _joined in labels}
     db.executemany("INSERT INTO labels VALUES (?,?,?,?,?)", labels)
     db.executemany(
