@@ -331,7 +331,9 @@ _WORDS = [
     "ninety",
     "hundred",
 ]
-_WORD_VALUE = dict(zip(_WORDS, [*range(2, 21), 30, 40, 50, 60, 70, 80, 90, 100], strict=True))
+_WORD_VALUE: dict[str, object] = dict(zip(_WORDS, [*range(2, 21), 30, 40, 50, 60, 70, 80, 90, 100], strict=True))
+# Fractions in words are figures too ("at least half", "about a third"; not "the third occipital nerve").
+_FRACTION = re.compile(r"\bhalf\b|\b(?:a|one|two|three)[ -](?:thirds?|quarters?)\b")
 # Not figures: spinal levels and names with digits (L4-5, C2, CAPS-5, ICHD-3, TA159, G90.5), and years.
 _NOT_FIGURE = re.compile(r"\b[A-Za-z]+[-\u2013]?\d+(?:\.\d+)?(?:[-\u2013/][A-Za-z]*\d+)*\b|\b(?:19|20)\d\d\b")
 _FIGURE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])|\b(?:" + "|".join(_WORDS) + r")\b")
@@ -340,12 +342,14 @@ _FIGURE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])|\b(?:" + "|".join(_WORD
 def figures(text: str) -> set[str]:
     """The figures a text states, number words as digits: "two to five days" -> {"2", "5"}."""
     text = _NOT_FIGURE.sub(" ", text.lower().replace("\u2013", "-").replace("\u2014", "-"))
-    return {str(_WORD_VALUE.get(f, f)).replace(",", "") for f in _FIGURE.findall(text)}
+    fractions = {f.replace("-", " ") for f in _FRACTION.findall(text)}
+    return {str(_WORD_VALUE.get(f, f)).replace(",", "") for f in _FIGURE.findall(_FRACTION.sub(" ", text))} | fractions
 
 
 def test_figures_reads_digits_words_and_skips_levels_and_years() -> None:
     assert figures("two to five days, 24-48 hours, 50% (L4-5, C2, ICHD-3, in 2020)") == {"2", "5", "24", "48", "50"}
     assert figures("one of the 1,000 cases lasting 2.5 weeks") == {"1000", "2.5"}
+    assert figures("about a third, at least half, the third occipital nerve") == {"a third", "half"}
 
 
 def _fields(record: object) -> list[tuple[str, str]]:
@@ -378,6 +382,8 @@ def test_every_displayed_figure_is_in_its_source_text(kb: KnowledgeBase) -> None
                 for figure in figures(claim):
                     if figure in have:
                         backed.add(figure)
+                    elif parts:  # marked: its own sources must give it
+                        unbacked.append(f"{entry.id} {field}: {figure!r} not in ({', '.join(parts)}): ...{claim[-70:]}")
                     else:
                         loose.append((field, figure, claim.strip()[-70:]))
         unbacked += [f"{entry.id} {field}: {fig!r} in ...{claim}" for field, fig, claim in loose if fig not in backed]

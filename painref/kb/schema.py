@@ -377,6 +377,7 @@ def _seed(c: _Checker) -> Seed:
 GROUP = re.compile(r"\(([^()]*)\)")
 PART_SPLIT = re.compile(r"\s*[;,]\s*")
 SEED_NUMBER = re.compile(r"\d{3}")
+ENDS_IN_YEAR = re.compile(r"\b(?:19|20)\d\d[a-z]?$")  # "(cervical ILESI review 2020)", "(2023)"
 PUBLISHER_WORD = re.compile(r"\b[A-Z][\w-]{2,}")
 # Words of many publishers' names that also start ordinary brackets.
 COMMON_WORDS = frozenset(
@@ -416,8 +417,8 @@ YAML_NAMES = {
 def _markers(c: _Checker, record: Any) -> None:
     """Every source marker in the text names a source the entry lists: a seed's number or a citation's cite.
 
-    A bracket is a marker when each of its parts reads as one (see model.claims), or when it holds a
-    seed's number ("(003, StatPearls)"): then every part must name a listed source.
+    A bracket is a marker when any of its parts reads as one (a seed's number, a cite, "Cohen 2020",
+    a listed publisher's name): then every part must name a listed source ("(003, StatPearls)").
     """
     keys = {s.cite for s in record.sources if s.cite}
     cites = [s.cite for s in record.sources if s.cite]
@@ -437,12 +438,14 @@ def _markers(c: _Checker, record: Any) -> None:
             for group in GROUP.findall(text):
                 parts = [p for p in PART_SPLIT.split(group.strip()) if p]
                 readable = [p in keys or SEED_NUMBER.fullmatch(p) or AUTHOR_YEAR.fullmatch(p) for p in parts]
-                meant = any(SEED_NUMBER.fullmatch(p) or p.split()[0] in publishers for p in parts)
-                if not parts or not (all(readable) or meant):
+                # A bracket with any source in it is a marker throughout: "(Chang 2020; a 2020 review)" too.
+                meant = any(readable) or any(p.split()[0] in publishers or ENDS_IN_YEAR.search(p) for p in parts)
+                if not parts or not meant:
                     continue  # an ordinary bracket: "(52% vs 56%)", "(lidocaine)"
                 for part in parts:
                     if part not in listed:
-                        hint = "list that source document" if part.isdigit() else f"give that citation cite: {part}"
+                        seed = SEED_NUMBER.fullmatch(part)
+                        hint = "list that source document" if seed else f"give that citation cite: {part}"
                         why = f"the marker ({group}) names no source of this entry as {part!r}"
                         c.fail(YAML_NAMES.get(name, name), f"{why}; {hint}")
 
