@@ -404,3 +404,25 @@ def test_a_doi_names_one_work(kb: KnowledgeBase) -> None:
             if source.doi:
                 titles.setdefault(source.doi.lower(), set()).add(normalize(str(source.title)))
     assert {doi: found for doi, found in titles.items() if len(found) > 1} == {}
+
+
+# Classifications cited by their own names; every other marker is an author or organisation and a year.
+NAMED_WORKS = {"ICHD-3", "ICD-10-CM", "DSM-5"}
+# Reference works cited by their publisher's name, as clinicians cite them ("StatPearls 2024").
+PUBLISHER_CITED = {"StatPearls", "MedlinePlus", "Medscape", "RxList", "ACP"}
+# Works whose author line no copy we could read shows: the journal and year name them until one does.
+AUTHOR_UNREAD = {"Spine 1996", "Expert Rev Med Devices 2011", "Medicine 2015"}
+
+
+def test_a_cite_names_an_author_or_organisation_and_a_year(kb: KnowledgeBase) -> None:
+    wrong: list[str] = []
+    for entry in [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values(), *kb.guide.values()]:
+        for source in entry.sources:
+            if not source.cite or source.cite in NAMED_WORKS or source.cite in AUTHOR_UNREAD:
+                continue
+            first = source.cite.split()[0]
+            journal = str(source.publisher).split()[0]
+            named_by_journal = first == journal and first not in PUBLISHER_CITED
+            if not re.search(r"\b(?:19|20)\d\d[a-z]?$", source.cite) or named_by_journal:
+                wrong.append(f"{entry.id}: {source.cite} ({source.publisher})")
+    assert wrong == []
