@@ -52,8 +52,10 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
     treating treatment treatments relief still done real worth"""
 # Which side is treated does not change which procedure or condition is meant: "bilateral L4-5 MBB".
 SIDE_WORDS = "bilateral unilateral left right sided"
+# How bad it is does not say what it is: "my hip arthritis is really bad".
+DEGREE_WORDS = "bad really very terrible awful horrible"
 FUNCTION = frozenset(FUNCTION_WORDS.split())
-STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split()) | frozenset(SIDE_WORDS.split())
+STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split()) | frozenset(SIDE_WORDS.split()) | frozenset(DEGREE_WORDS.split())
 
 
 def words_of(text: str) -> list[str]:
