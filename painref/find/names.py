@@ -59,10 +59,11 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 * CONTENT_*: a description is confident only with at least CONTENT_WORDS specific
   words, CONTENT_MIN of them in the best entry's describing fields, a bm25 lead of
   CONTENT_LEAD over the next family, few words that no card says at all ("aortic
-  stenosis"), and every specific word said somewhere on the best entry's card (a long
-  description, five words or more, may hold one it lacks): "cervical cancer screening"
-  is not chronic neck pain, though that card says "cervical" and "cancer". An entry
-  that fails only this is a suggestion.
+  stenosis"), and every specific word said somewhere on the best entry's card (a longer
+  description may hold one word it lacks for every three beyond the first, "sudden back
+  pain after a minor fall, has osteoporosis"): "cervical cancer screening" is not chronic
+  neck pain, though that card says "cervical" and "cancer". An entry that fails only
+  this is a suggestion.
 """
 
 from __future__ import annotations
@@ -531,13 +532,13 @@ class Index:
             kind_factor = CONTENT_PROCEDURE if info[entry][0] == "procedure" else 1.0
             if not described or share < CONTENT_MIN:
                 continue  # not a description of this entry: not even a suggestion
-            # Every specific word must be explained: only a long description may hold a word its card lacks.
+            # Every specific word must be explained: a longer description may hold a few its card lacks.
             unheld = sum(
                 1
                 for w, wt, h in zip(words, weights, held, strict=True)
                 if wt == 1.0 and entry not in h and entry not in self._in_content(w)
             )
-            if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 4:
+            if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3:
                 score = CONTENT_CONFIDENT * kind_factor
             else:
                 score = min(CONFIDENT - 5, 100.0 * share) * kind_factor
