@@ -100,3 +100,36 @@ def test_squash_is_the_normalised_text_without_spaces(text: str) -> None:
     from painref.text import normalize, squash
 
     assert squash(text) == normalize(text).replace(" ", "")
+
+
+MARKERISH = st.lists(
+    st.sampled_from(["(", ")", ";", ",", " ", "Cohen", "2020", "003", "StatPearls", "a", "\u202e", "\n", "12%"]),
+    max_size=40,
+).map("".join)
+
+
+@settings(deadline=timedelta(seconds=30), max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(MARKERISH, MARKERISH, st.lists(MARKERISH, max_size=3))
+def test_any_markers_cites_and_quotes_load_or_are_one_clear_problem_each(summary: str, cite: str, quotes: list) -> None:
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "kb"
+        shutil.copytree(FIXTURE_KB, target)
+        path = target / "procedures.yaml"
+        text = path.read_text()
+        text = text.replace(
+            "summary: A test block of the nerves serving the facet joints.", f"summary: {json.dumps(summary)}"
+        )
+        citation = {"title": "T", "publisher": "StatPearls Publishing", "year": 2020, "url": "https://x", "cite": cite}
+        if quotes:
+            citation["quotes"] = quotes
+        text = text.replace(
+            "    sources: [003_0f73fea668c8ff44]\n  - id: epidural",
+            f"    sources: [003_0f73fea668c8ff44, {json.dumps(citation)}]\n  - id: epidural",
+        )
+        path.write_text(text)
+        try:
+            load_uncached(target)
+        except DataError as exc:
+            assert exc.problems and all("\n" not in str(problem) for problem in exc.problems)
