@@ -433,3 +433,23 @@ def test_a_cite_names_an_author_or_organisation_and_a_year(kb: KnowledgeBase) ->
             if not re.search(r"\b(?:19|20)\d\d[a-z]?$", source.cite) or named_by_journal:
                 wrong.append(f"{entry.id}: {source.cite} ({source.publisher})")
     assert wrong == []
+
+
+def test_an_entry_the_documents_do_not_name_cites_a_public_reference(kb: KnowledgeBase) -> None:
+    """Entries beyond the four documents (caudal ESI, celiac plexus block, trigeminal neuralgia ...) rest on a
+    full citation, not on the seeds alone."""
+    seeds = " " + normalize(" ".join(p.read_text(encoding="utf-8") for p in SEED_DIR.glob("*.txt"))) + " "
+    unsourced = []
+    for entry in [*kb.procedures.values(), *kb.conditions.values()]:
+        named = any(f" {normalize(label)} " in seeds for label in (entry.name, *entry.aliases))
+        if not named and not any(s.title for s in entry.sources):
+            unsourced.append(entry.id)
+    assert unsourced == []
+    assert (
+        sum(
+            1
+            for e in [*kb.procedures.values(), *kb.conditions.values()]
+            if not any(normalize(label) in seeds for label in (e.name, *e.aliases))
+        )
+        >= 33
+    )  # the entries added beyond the documents
