@@ -475,6 +475,7 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
     postings: dict[str, list[int]] = {}
     labels: list[tuple[int, str, int, str, str]] = []
     n_label = int(db.execute("SELECT coalesce(max(n), 0) FROM labels").fetchone()[0])
+    function = FUNCTION
     for entry, name, aliases in named:
         seen: set[str] = set()
         for label in (name, *aliases):
@@ -484,10 +485,15 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
             seen.add(norm)
             n_label += 1
             words = fold_plurals(norm)
-            # Function words in names ("arthritis of the knee") are not matched against, unless written
-            # in capitals as an abbreviation ("IT pump", "ON block").
-            caps = {t.lower() for t in label.split() if t.isupper() and len(t) > 1} if not label.islower() else ()
-            tokens = [t for t in words if t not in FUNCTION or t in caps] or words
+            if label.islower():
+                tokens = [t for t in words if t not in function]
+            else:
+                # Function words in names ("arthritis of the knee") are not matched against, unless
+                # written in capitals as an abbreviation ("IT pump", "ON block").
+                caps = {t.lower() for t in label.split() if t.isupper() and len(t) > 1}
+                tokens = [t for t in words if t not in function or t in caps]
+            if not tokens:
+                tokens = words
             joined = " ".join(tokens)
             keys = {norm, " ".join(words), joined}
             if len(words) <= 3:  # typed without spaces: "radiofrequency" for "radio frequency"
@@ -508,7 +514,8 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
     label_entry = {n: entry for n, _ix, entry, _label, _joined in labels}
     db.executemany("INSERT INTO labels VALUES (?,?,?,?,?)", labels)
     db.executemany(
-        "INSERT INTO exact VALUES (?,?,?)", [(ix, key, _numbers(sorted(exact[key]))) for key in sorted(exact)]
+        "INSERT INTO exact VALUES (?,?,?)",
+        [(ix, key, _numbers(sorted(found)) if len(found) > 1 else str(*found)) for key, found in sorted(exact.items())],
     )
     db.executemany(
         "INSERT INTO vocab VALUES (?,?,?,?,?,?)",
