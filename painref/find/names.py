@@ -338,7 +338,11 @@ class Index:
         if self.ix == "entries" and not any(score >= CONFIDENT for score, _m in scores.values()):
             self._score_content(content, scores)
         rows = self.entries(scores)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1][0], rows[item[0]][4], rows[item[0]][2].lower()))
+        # Ties: a family's general entry first, then an entry matched by its own name rather than a lay phrase.
+        ranked = sorted(
+            scores.items(),
+            key=lambda item: (-item[1][0], rows[item[0]][4], item[1][1] != rows[item[0]][2], rows[item[0]][2].lower()),
+        )
         # Three or more unrelated entries (nearly) tied at the top: the query is ambiguous
         # ("spine"), and picking one of them would be a confident guess. They become suggestions.
         top = ranked[0][1][0] if ranked else 0.0
