@@ -272,8 +272,10 @@ def to_json(record: Procedure | Condition | Term | GuideSection | Seed) -> dict[
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, str):  # most values: text
+        return value
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [v if isinstance(v, str) else _plain(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
         return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
     return value
@@ -361,11 +363,12 @@ def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, 
     return out
 
 
-def cite(text: str, seeds: Mapping[str, Seed]) -> str:
+def cite(text: str, seeds: Mapping[str, Seed], short: Mapping[str, str] | None = None) -> str:
     """Seed markers as the seeds' short names: "(001, 003)" -> "(Nortex, Access Pain)"."""
-    if not seeds or "(" not in text:
+    if short is None:
+        short = {ident.split("_")[0]: seed.short for ident, seed in seeds.items()}
+    if not short or "(" not in text or not any(number in text for number in short):
         return text
-    short = {ident.split("_")[0]: seed.short for ident, seed in seeds.items()}
 
     def group(found: re.Match[str]) -> str:
         return "(" + _SEED_NUMBER.sub(lambda m: short.get(m.group(1), m.group(1)), found.group(1)) + ")"
@@ -377,11 +380,13 @@ def cited(record: Any, seeds: Mapping[str, Seed]) -> Any:
     """The record with every seed marker in its text shown by the seed's short name (see cite)."""
     if not seeds:
         return record
+    short = {ident.split("_")[0]: seed.short for ident, seed in seeds.items()}
     changes: dict[str, Any] = {}
     for name in record.__dataclass_fields__:
         value = getattr(record, name)
-        if isinstance(value, str) and "(" in value:
-            changes[name] = cite(value, seeds)
-        elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
-            changes[name] = tuple(cite(v, seeds) for v in value)
+        if isinstance(value, str):
+            if "(" in value:
+                changes[name] = cite(value, seeds, short)
+        elif isinstance(value, tuple) and value and isinstance(value[0], str):
+            changes[name] = tuple(cite(v, seeds, short) for v in value)
     return replace(record, **changes) if changes else record
