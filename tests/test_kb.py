@@ -321,3 +321,14 @@ def test_a_bracket_naming_a_listed_publisher_is_a_marker_that_must_resolve(kb_di
     assert "(StatPearls)" in problem and "cite: StatPearls" in problem
     replace(path, "(StatPearls)", "(lidocaine) (Cohen 2020)")  # an ordinary bracket, then the citation's own marker
     load_uncached(kb_dir)
+
+
+def test_a_marker_broken_over_lines_is_one_line_in_its_problem(kb_dir: Path) -> None:
+    path = kb_dir / "procedures.yaml"
+    replace(
+        path,
+        "summary: A test block of the nerves serving the facet joints.",
+        "summary: |\n      A test (Cohen\n      2020) block.",
+    )
+    [problem] = problems_for(kb_dir)
+    assert "\n" not in problem and "(Cohen 2020)" in problem

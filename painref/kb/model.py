@@ -354,7 +354,7 @@ def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, 
     out: list[tuple[str, tuple[str, ...]]] = []
     start = 0
     for found in _GROUP.finditer(text):
-        parts = tuple(p for p in _PART_SPLIT.split(found.group(1).strip()) if p)
+        parts = tuple(p for p in _PART_SPLIT.split(" ".join(found.group(1).split())) if p)
         if parts and all(p in keys or re.fullmatch(r"\d{3}", p) or AUTHOR_YEAR.fullmatch(p) for p in parts):
             out.append((text[start : found.start()], parts))
             start = found.end()

@@ -435,8 +435,9 @@ def _markers(c: _Checker, record: Any) -> None:
         for text in texts:
             if not isinstance(text, str) or "(" not in text:
                 continue
-            for group in GROUP.findall(text):
-                parts = [p for p in PART_SPLIT.split(group.strip()) if p]
+            for found in GROUP.findall(text):
+                group = " ".join(found.split())  # a bracket broken over lines reads as one line
+                parts = [p for p in PART_SPLIT.split(group) if p]
                 readable = [p in keys or SEED_NUMBER.fullmatch(p) or AUTHOR_YEAR.fullmatch(p) for p in parts]
                 # A bracket with any source in it is a marker throughout: "(Chang 2020; a 2020 review)" too.
                 meant = any(readable) or any(p.split()[0] in publishers or ENDS_IN_YEAR.search(p) for p in parts)
