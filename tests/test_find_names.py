@@ -178,3 +178,10 @@ def test_a_short_word_in_capitals_is_an_abbreviation_taken_exactly(index: Index)
     assert best(index, "knew arthritis") == "knee-osteoarthritis"
     assert best(index, "KNEW arthritis") != "knee-osteoarthritis"
     assert best(index, "MEDIAL BRNACH BLOCK") == "medial-branch-block"  # all capitals: a name typed in caps
+
+
+def test_a_huge_run_of_spaces_is_read_in_no_time(index: Index) -> None:
+    from painref.find.names import comparison
+
+    assert comparison("\r" * 100_000) is None and comparison("rfa  vs  esi") == ["rfa", "esi"]
+    assert index.match("\r" * 100_000).matches == [] and index.match(" vs " * 30_000).matches == []

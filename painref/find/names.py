@@ -291,12 +291,13 @@ class Index:
         return found
 
     def match(self, query: str, limit: int = MAX_MATCHES) -> Result:
+        query = query[: MAX_QUERY_CHARS * 4]  # before any pattern runs over it: 100 000 spaces take no time
         sides = comparison(query)
         if sides is not None:  # "X vs Y", "difference between X and Y": what is asked about first
             first = self.match(sides[0], limit)
             return Result(query, first.matches, first.suggestions, first.unexplained)
         result = Result(query=query)
-        text = spinal_levels(query[: MAX_QUERY_CHARS * 4])
+        text = spinal_levels(query)
         norm = normalize(text)[:MAX_QUERY_CHARS].strip()
         if not norm:
             return result
@@ -551,12 +552,14 @@ class Index:
                 scores[entry] = (score, info[entry][2])
 
 
-_VS = re.compile(r"\s+(?:vs\.?|versus)\s+", re.IGNORECASE)
-_BETWEEN = re.compile(r"\bdifferences?\s+between\s+(.+?)\s+and\s+(.+)", re.IGNORECASE)
+# Possessive runs of spaces: a long run is scanned once, not once for every place it could start.
+_VS = re.compile(r"(?<!\s)\s++(?:vs\.?|versus)\s++", re.IGNORECASE)
+_BETWEEN = re.compile(r"\bdifferences?\s++between\s++(.+?)\s+and\s+(.+)", re.IGNORECASE)
 
 
 def comparison(query: str) -> list[str] | None:
     """The sides of "X vs Y" or "difference between X and Y", or None."""
+    query = query[: MAX_QUERY_CHARS * 4]
     found = _BETWEEN.search(query)
     if found:
         return [found.group(1).strip(" ?"), found.group(2).strip(" ?")]
