@@ -453,3 +453,14 @@ def test_an_entry_the_documents_do_not_name_cites_a_public_reference(kb: Knowled
         )
         >= 33
     )  # the entries added beyond the documents
+
+
+def test_cards_speak_of_source_documents_not_of_the_schemas_words(kb: KnowledgeBase) -> None:
+    jargon = re.compile(r"\bseeds?\b|\bnone is coded\b|\bcite key\b", re.IGNORECASE)
+    found = [
+        f"{entry.id} {field}"
+        for entry in [*kb.procedures.values(), *kb.conditions.values(), *kb.terms.values(), *kb.guide.values()]
+        for field, text in _fields(entry)
+        if jargon.search(text)
+    ]
+    assert found == []
