@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -340,22 +340,32 @@ _MARKER = re.compile(r"\(([^()]*\b\d{3}\b[^()]*)\)")
 _SEED_NUMBER = re.compile(r"\b(\d{3})\b")
 _GROUP = re.compile(r"\(([^()]*)\)")
 _PART_SPLIT = re.compile(r"\s*[;,]\s*")
+SEED_NUMBER = re.compile(r"\d{3}")
 # "Cohen 2020", "ASRA 2018", "Ruiz Santiago 2014": a parenthetical part that reads as a citation.
 AUTHOR_YEAR = re.compile(r"[A-Z][^\s();,]*(?: [^\s();,]+){0,3} (?:19|20)\d\d[a-z]?")
+
+
+def brackets(text: str) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
+    """Every bracket of the text with its parts, split at "," or ";" (a bracket broken over lines reads as one)."""
+    for found in _GROUP.finditer(text):
+        yield found, tuple(p for p in _PART_SPLIT.split(" ".join(found.group(1).split())) if p)
+
+
+def reads_as_marker(part: str, keys: Collection[str]) -> bool:
+    """A seed's number ("001"), one of the entry's citation `keys`, or a citation's form ("Cohen 2020")."""
+    return part in keys or bool(SEED_NUMBER.fullmatch(part) or AUTHOR_YEAR.fullmatch(part))
 
 
 def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
     """The text cut after each source marker, as (claim, the marker's parts); a last unmarked piece has ().
 
-    A marker covers the text since the previous marker. A parenthetical is a marker when every part
-    (split at "," or ";") is a seed number ("001"), one of the entry's citation `keys`, or reads as a
-    citation ("Cohen 2020"); any other parenthetical ("(52% vs 56%)", "(lidocaine)") is part of the claim.
+    A marker covers the text since the previous marker. A bracket is a marker when every part reads as
+    one (see reads_as_marker); any other bracket ("(52% vs 56%)", "(lidocaine)") is part of the claim.
     """
     out: list[tuple[str, tuple[str, ...]]] = []
     start = 0
-    for found in _GROUP.finditer(text):
-        parts = tuple(p for p in _PART_SPLIT.split(" ".join(found.group(1).split())) if p)
-        if parts and all(p in keys or re.fullmatch(r"\d{3}", p) or AUTHOR_YEAR.fullmatch(p) for p in parts):
+    for found, parts in brackets(text):
+        if parts and all(reads_as_marker(p, keys) for p in parts):
             out.append((text[start : found.start()], parts))
             start = found.end()
     if re.search(r"\w", text[start:]):

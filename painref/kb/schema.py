@@ -12,7 +12,6 @@ from typing import Any
 
 from painref.errors import Problem
 from painref.kb.model import (
-    AUTHOR_YEAR,
     BLEEDING_RISKS,
     CATEGORIES,
     COURSES,
@@ -21,6 +20,7 @@ from painref.kb.model import (
     REGIONS,
     RELIEF_BANDS,
     ROLES,
+    SEED_NUMBER,
     Condition,
     GuideSection,
     IcdCode,
@@ -30,6 +30,8 @@ from painref.kb.model import (
     Seed,
     Source,
     Term,
+    brackets,
+    reads_as_marker,
 )
 from painref.kb.yamlfile import Marks
 
@@ -374,9 +376,6 @@ def _seed(c: _Checker) -> Seed:
     return Seed(ident, c.text("short"), c.text("publisher"), c.text("title"), c.text("about"))
 
 
-GROUP = re.compile(r"\(([^()]*)\)")
-PART_SPLIT = re.compile(r"\s*[;,]\s*")
-SEED_NUMBER = re.compile(r"\d{3}")
 ENDS_IN_YEAR = re.compile(r"\b(?:19|20)\d\d[a-z]?$")  # "(cervical ILESI review 2020)", "(2023)"
 PUBLISHER_WORD = re.compile(r"\b[A-Z][\w-]{2,}")
 # Words of many publishers' names that also start ordinary brackets.
@@ -435,19 +434,18 @@ def _markers(c: _Checker, record: Any) -> None:
         for text in texts:
             if not isinstance(text, str) or "(" not in text:
                 continue
-            for found in GROUP.findall(text):
-                group = " ".join(found.split())  # a bracket broken over lines reads as one line
-                parts = [p for p in PART_SPLIT.split(group) if p]
-                readable = [p in keys or SEED_NUMBER.fullmatch(p) or AUTHOR_YEAR.fullmatch(p) for p in parts]
+            for _found, parts in brackets(text):
                 # A bracket with any source in it is a marker throughout: "(Chang 2020; a 2020 review)" too.
-                meant = any(readable) or any(p.split()[0] in publishers or ENDS_IN_YEAR.search(p) for p in parts)
-                if not parts or not meant:
+                meant = any(
+                    reads_as_marker(p, keys) or p.split()[0] in publishers or ENDS_IN_YEAR.search(p) for p in parts
+                )
+                if not meant:
                     continue  # an ordinary bracket: "(52% vs 56%)", "(lidocaine)"
                 for part in parts:
                     if part not in listed:
                         seed = SEED_NUMBER.fullmatch(part)
                         hint = "list that source document" if seed else f"give that citation cite: {part}"
-                        why = f"the marker ({group}) names no source of this entry as {part!r}"
+                        why = f"the marker ({'; '.join(parts)}) names no source of this entry as {part!r}"
                         c.fail(YAML_NAMES.get(name, name), f"{why}; {hint}")
 
 
