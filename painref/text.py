@@ -49,11 +49,13 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
     effects complication complications recovery recover recovering cost costs price insurance covered
     success successful effective take takes time prepare preparation expect expected happen happens
     normal difference compare comparison better best option options candidate good treat treats treated
-    treating treatment treatments relief still done real worth"""
+    treating treatment treatments relief still done real worth cause causes caused causing"""
 # Which side is treated does not change which procedure or condition is meant: "bilateral L4-5 MBB".
 SIDE_WORDS = "bilateral unilateral left right sided"
 # How bad it is does not say what it is: "my hip arthritis is really bad".
 DEGREE_WORDS = "bad really very terrible awful horrible"
+# Shorthand of clinical notes, read as the word it stands for: "US-guided hip inj", "SCS stim trial".
+SHORTHAND = {"inj": "injection", "injs": "injections", "injxn": "injection", "stim": "stimulator", "fx": "fracture"}
 FUNCTION = frozenset(FUNCTION_WORDS.split())
 STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split()) | frozenset(SIDE_WORDS.split()) | frozenset(DEGREE_WORDS.split())
 

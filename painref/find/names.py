@@ -10,7 +10,8 @@ Ranking:
 
 1. Exact: the query (as typed, without function words, or with its spaces
    removed so "radio frequency" == "radiofrequency") equals a name, alias or
-   lay term. Score 100; no fuzzy scoring at all.
+   lay term. Score 100; no fuzzy scoring at all. Shorthand of clinical notes is
+   read as what it stands for first ("inj", "stim", "fx"; text.SHORTHAND).
 2. Names: each query word is matched to a word of a label (name, alias, lay
    term) exactly, by edit distance (max_edits; a transposition is one edit; never
    for a word of three letters or fewer, one typed with punctuation in it, or a
@@ -30,10 +31,15 @@ Ranking:
    epidural", "ACL tear", "; rm -rf /"). In a question, an extra word that does not
    stand right before the name weighs QUESTION_EXTRA ("can I drive home after a
    nerve block"). In "X for Y" the query is about X: what X is for costs X's
-   names nothing when X's card or links explain it, and a name covering only Y
-   ranks FOR_TAIL lower ("SGB for PTSD" is the block).
+   names little when X's card or links explain it, and a name covering only Y
+   ranks FOR_TAIL lower ("SGB for PTSD" is the block). "Can X cause Y" is about X
+   alone: Y is what is asked, as "painful" is in "is X painful".
 3. Descriptions (only when no name is confident): the cards' describing fields
    ranked by bm25 for any of the query's words (see _score_content).
+4. Settling (still nothing confident, four words or more): each candidate's score
+   times the idf-weighted share of the query its whole card says; a clear best fit
+   is confident ("legs heavy and numb standing, relieved by bending forward" is
+   spinal stenosis, not spondylolisthesis; see _settle).
 
 Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 
@@ -42,6 +48,9 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   below 70.
 * NAME_BASE = 0.65: one word matching one word of a three-word label scores 77
   ("laminectomy" is not "post laminectomy pain"); of a two-word label, 82.
+* FOR_EXPLAINED_COST = 1 (against EXPLAINED_COST = 5 for other words a card explains): what X
+  is for costs X's names little, but a name that says it ranks first ("nerve burning for knee
+  pain" is genicular RFA, whose lay name says "knee", not RFA in general).
 * FOR_TAIL = 2: enough to order the two sides of "X for Y" that otherwise tie,
   too little to lift a poor match of X over a good one of Y.
 * SUGGEST = 45: below it the overlap is one generic word or a poor fuzzy hit;
@@ -74,12 +83,13 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from painref.text import STOPWORDS, normalize, words_of
+from painref.text import SHORTHAND, STOPWORDS, normalize, words_of
 
 CONFIDENT = 80.0
 # A word a name does not cover but the entry's card says ("recovery" for Kyphoplasty) weighs this much.
 EXPLAINED_WEIGHT = 0.1
-EXPLAINED_COST = 5.0
+EXPLAINED_COST = 7.0
+FOR_EXPLAINED_COST = 1.0
 # How much a name's share of words matched counts: a word matching one word of a three-word
 # name ("laminectomy" against "post laminectomy pain") stays below CONFIDENT.
 NAME_BASE = 0.65
@@ -101,12 +111,23 @@ QUESTION_WORDS = frozenset(
 SUGGEST = 45.0
 # In "X for Y" a name covering only Y ranks this much below one covering X (they tie otherwise).
 FOR_TAIL = 2.0
+CAUSE = ("cause", "causes", "causing")
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
 AMBIGUOUS_TIE = 3
 TIE_WINDOW = 6.5
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
 GENERIC_SHARE = 0.10
+# Settling a description (see _settle): measured on the blind set, the highest fit of a query that
+# should find nothing was 66.7 with three words and 47.4 with four ("carpal tunnel release surgery"),
+# while descriptions of five words or more whose best fit was right ranged down to 40 ("MRI shows disc
+# material squeezed out past the vertebra"); a lead below 5 was a coin toss between two families.
+DESCRIPTION_WORDS = 4
+SETTLE_FIT_SHORT, SETTLE_LEAD_SHORT = 60.0, 10.0
+SETTLE_FIT, SETTLE_LEAD = 40.0, 5.0
+SETTLE_CANDIDATES = 8
+# A word the card says outside its describing fields (in a risk, a question) counts half.
+ELSEWHERE = 0.5
 MAX_QUERY_CHARS = 200
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5
@@ -166,6 +187,7 @@ class Index:
         self._entries: dict[int, EntryRow] = {}
         self.has_fulltext = bool(db.execute("SELECT 1 FROM meta WHERE key = 'fulltext' AND value = 'yes'").fetchone())
         self._vocab: dict[str, list[int] | None] = {}
+        self._entry_count: int | None = None
 
     def exact(self, key: str) -> tuple[int, ...]:
         row = self.db.execute("SELECT entries FROM exact WHERE ix = ? AND key = ?", (self.ix, key)).fetchone()
@@ -298,7 +320,7 @@ class Index:
             return Result(query, first.matches, first.suggestions, first.unexplained)
         result = Result(query=query)
         text = spinal_levels(query)
-        norm = normalize(text)[:MAX_QUERY_CHARS].strip()
+        norm = " ".join(SHORTHAND.get(w, w) for w in normalize(text)[:MAX_QUERY_CHARS].split())
         if not norm:
             return result
         scores: dict[int, tuple[float, str]] = {}
@@ -331,13 +353,20 @@ class Index:
         position = [i for i, w in enumerate(words) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
         question = words[0] in QUESTION_WORDS or query.rstrip().endswith("?")
         # "X for Y" asks about X: "SGB for PTSD" is the block, "rfa for knee OA" the ablation.
-        head_end = words.index("for") if "for" in words and position and position[0] < words.index("for") else None
+        joint = next((i for i, w in enumerate(words) if w in ("for", *CAUSE)), None)
+        head_end = joint if joint is not None and position and position[0] < joint else None
+        if head_end is not None and words[head_end] in CAUSE:
+            # "can X cause Y" asks about X; Y is what is asked, as "painful" is in "is X painful".
+            content = [w for w, at in zip(content, position, strict=True) if at < head_end]
+            position = [at for at in position if at < head_end]
+            head_end = None
         self._score_tokens(
             content, scores, fuzzy=not scores, exact_only=exact_only, result=result, typed=typed,
             position=position, question=question, head_end=head_end,
         )  # fmt: skip
         if self.ix == "entries" and not any(score >= CONFIDENT for score, _m in scores.values()):
             self._score_content(content, scores)
+            self._settle(content, scores)
         rows = self.entries(scores)
         # Ties: a family's general entry first, then an entry matched by its own name rather than a lay phrase.
         ranked = sorted(
@@ -455,8 +484,10 @@ class Index:
                     # Only for a name mostly matched: "lumbar fusion surgery" is not SI joint fusion.
                     got += EXPLAINED_WEIGHT
                     against += EXPLAINED_WEIGHT
-                    if not (head_end is not None and position[n] > head_end and min(covered_at) < head_end):
-                        by_card += EXPLAINED_COST * weights[n]  # but what X is for, its card says at no cost
+                    # What X is for, X's card says at little cost: a name that says it too ranks first
+                    # ("nerve burning for knee pain" is genicular RFA, not RFA in general).
+                    tail = head_end is not None and position[n] > head_end and min(covered_at) < head_end
+                    by_card += (FOR_EXPLAINED_COST if tail else EXPLAINED_COST) * weights[n]
                 elif question and position[n] + 1 not in covered_at:
                     against += QUESTION_EXTRA * weights[n]
                 else:
@@ -481,6 +512,54 @@ class Index:
                         missing[word] = missing.get(word, 0) + 1
         result.unexplained = [w for w in words if w in missing and all(w not in m for m in matches)]
 
+    def _settle(self, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
+        """A description no name settles: the candidate whose whole card says most of it.
+
+        Each candidate's score is multiplied by the share of the query its card
+        holds, each word weighted by how few cards hold it (idf: "pain" counts for
+        nothing, "grinding" for much), and by ELSEWHERE when the card says it only
+        outside its describing fields. The best fit becomes confident when the
+        query has at least DESCRIPTION_WORDS words, its fit reaches SETTLE_FIT
+        (SETTLE_FIT_SHORT for exactly DESCRIPTION_WORDS words) and it leads every
+        candidate of another family by SETTLE_LEAD (SETTLE_LEAD_SHORT).
+        """
+        import math
+
+        unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 2))
+        if len(unique) < DESCRIPTION_WORDS or not scores or not self.has_fulltext:
+            return
+        held = [self._in_content(w) for w in unique]
+        described = [self._in_content(w, DESCRIBING) for w in unique]
+        count = self._count()
+        idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
+        total = sum(idf)
+        if total <= 0:
+            return
+        fits = []
+        for entry, (score, label) in sorted(scores.items(), key=lambda item: -item[1][0])[:SETTLE_CANDIDATES]:
+            share = (
+                sum(
+                    weight * (1.0 if entry in d else ELSEWHERE if entry in h else 0.0)
+                    for weight, h, d in zip(idf, held, described, strict=True)
+                )
+                / total
+            )
+            fits.append((score * share, entry, score, label))
+        fits.sort(key=lambda item: -item[0])
+        fit, best, score, label = fits[0]
+        short = len(unique) == DESCRIPTION_WORDS
+        need, lead = (SETTLE_FIT_SHORT, SETTLE_LEAD_SHORT) if short else (SETTLE_FIT, SETTLE_LEAD)
+        family = self._family(best)
+        if fit >= need and all(self._family(e) == family or f <= fit - lead for f, e, _s, _l in fits[1:]):
+            scores[best] = (max(score, CONFIDENT), label)
+
+    def _count(self) -> int:
+        """How many procedures and conditions the store holds."""
+        if self._entry_count is None:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'entries'").fetchone()
+            self._entry_count = max(1, int(row[0]))
+        return self._entry_count
+
     def _score_content(self, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
         """Entries whose cards describe what the query says: a description of symptoms finds its condition.
 
@@ -499,7 +578,7 @@ class Index:
             return  # one word is a name or nothing: a description has more
         describing = DESCRIBING.split()
         held = [self._in_content(w, DESCRIBING) for w in words]
-        count = max(1, int(self.db.execute("SELECT value FROM meta WHERE key = 'entries'").fetchone()[0]))
+        count = self._count()
         weights = [
             GENERIC_WEIGHT if len(h) > CONTENT_GENERIC * count or w in self.generic else 1.0
             for w, h in zip(words, held, strict=True)
@@ -553,12 +632,15 @@ class Index:
 
 
 # Possessive runs of spaces: a long run is scanned once, not once for every place it could start.
-_VS = re.compile(r"(?<!\s)\s++(?:vs\.?|versus)\s++", re.IGNORECASE)
+_VS = re.compile(
+    r"(?<!\s)\s++(?:vs\.?|versus|different\s++from|differs?\s++from|compared\s++(?:to|with))\s++", re.IGNORECASE
+)
 _BETWEEN = re.compile(r"\bdifferences?\s++between\s++(.+?)\s+and\s+(.+)", re.IGNORECASE)
 
 
 def comparison(query: str) -> list[str] | None:
-    """The sides of "X vs Y" or "difference between X and Y", or None."""
+    """The sides of "X vs Y" ("X versus Y", "X compared with Y", "how is X different from Y") or
+    "difference between X and Y", or None."""
     query = query[: MAX_QUERY_CHARS * 4]
     found = _BETWEEN.search(query)
     if found:
