@@ -41,7 +41,7 @@ def squash(text: str) -> str:
 FUNCTION_WORDS = """a about after am an and any are as at be been before being by can could did do does doing due
     during for from get got had has have having how i if in into is it its me my of on or our should
     so than that the their them then there these they this those to too vs versus was we were what
-    when where which while who why will with would you your"""
+    when where which while who why will with would you your ll ve re"""
 # Words that say what the user wants to know, not what about: "how long does rfa last",
 # "is kyphoplasty safe", "questions about epidural injections".
 INTENT_WORDS = """define definition explain help helps know last lasting lasts long mean means need question

@@ -319,7 +319,7 @@ class Index:
             first = self.match(sides[0], limit)
             return Result(query, first.matches, first.suggestions, first.unexplained)
         result = Result(query=query)
-        text = spinal_levels(query)
+        text = negations(spinal_levels(query))
         norm = " ".join(SHORTHAND.get(w, w) for w in normalize(text)[:MAX_QUERY_CHARS].split())
         if not norm:
             return result
@@ -652,6 +652,14 @@ def comparison(query: str) -> list[str] | None:
 # Spinal levels as clinicians write them: "C6", "L4-5", "L5-S1", "c-spine" name a region of the spine.
 _LEVEL = re.compile(r"\b([CcTtLlSs])[1-8](?:\s*[-/]\s*[CcTtLlSs]?[1-8])?\b|\b([CcTtLl])-spine\b")
 _REGION = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
+
+
+# "didn't", "won't", "can't" say "not": "my back surgery didn't work" is "back surgery did not fix my pain".
+_NOT = re.compile(r"\b(?:(ca)|(wo)|(\w+?))n['\u2019]t\b", re.IGNORECASE)
+
+
+def negations(text: str) -> str:
+    return _NOT.sub(lambda m: "cannot" if m.group(1) else "will not" if m.group(2) else m.group(3) + " not", text)
 
 
 def spinal_levels(text: str) -> str:
