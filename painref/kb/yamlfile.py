@@ -123,6 +123,12 @@ def _quote(text: str, line: int) -> str:
     return f": {lines[line - 1].strip()[:80]!r}" if 0 < line <= len(lines) else ""
 
 
+def _refused(event: Any) -> str:
+    if event.anchor is not None:
+        return "anchors and aliases (&name, *name) are not allowed"
+    return f"tags such as {event.tag} are not allowed"
+
+
 def _line_of(event: Any) -> int:
     mark = event.start_mark
     return int(mark.line) + 1 if mark is not None else 0
@@ -166,31 +172,44 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
         keys[-1] = waiting
 
     scalar, mapping, sequence = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    keyed = marks.keys
     try:
         events: Any = yaml.parse(text, Loader=loader)
         for event in events:
             kind = type(event)
-            line = event.start_mark.line + 1 if event.start_mark is not None else 0
-            if kind is yaml.AliasEvent or getattr(event, "anchor", None):
-                raise fail("anchors and aliases (&name, *name) are not allowed", event)
-            tag = getattr(event, "tag", None)
-            if tag is not None and tag != "!":
-                raise fail(f"tags such as {tag} are not allowed", event)
             if kind is scalar:
-                plain = bool(event.implicit[0]) and event.style in (None, "")
-                add(_scalar(event.value, plain, file, line), event)
+                # The common case, inlined: a scalar in an open list, or a key or value in a mapping.
+                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                    raise fail(_refused(event), event)
+                value = event.value
+                plain = not event.style and event.implicit[0]
+                if plain and not (value[:1].isalpha() and value not in _WORDS):  # else text, as written
+                    value = _scalar(value, True, file, event.start_mark.line + 1)
+                if stack and keys[-1] is waiting and type(stack[-1]) is dict:
+                    parent = stack[-1]
+                    if value in parent:
+                        raise fail(f"duplicate key {value!r}", event)
+                    keys[-1] = value
+                    keyed[(id(parent), str(value))] = event.start_mark.line + 1
+                else:
+                    add(value, event)
             elif kind is mapping or kind is sequence:
+                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                    raise fail(_refused(event), event)
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nested deeper than {MAX_DEPTH} levels", event)
                 container: Any = {} if kind is mapping else []
-                marks.of[id(container)] = line
+                marks.of[id(container)] = event.start_mark.line + 1
                 add(container, event)
                 stack.append(container)
                 keys.append(waiting)
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            elif kind in ends:
                 stack.pop()
                 keys.pop()
-            elif isinstance(event, yaml.DocumentStartEvent):
+            elif kind is yaml.AliasEvent:
+                raise fail("anchors and aliases (&name, *name) are not allowed", event)
+            elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise fail("several documents in one file; a knowledge-base file holds one", event)
