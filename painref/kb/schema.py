@@ -160,9 +160,12 @@ _INF = float("inf")
 
 def _text_or_reason(value: Any) -> tuple[str, str]:
     """(the text, "") or ("", why it is not text): a number counts as text, a list or a placeholder does not."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value != value or value in (_INF, -_INF):
+    if type(value) is str:  # the common case first
+        text = value.strip()
+    elif isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == _INF:
         return "", f"expected text, found {_kind(value)}"
-    text = str(value).strip()
+    else:
+        text = str(value).strip()
     if not text:
         return "", "empty"
     if PLACEHOLDER.match(text):
