@@ -244,3 +244,11 @@ def test_comparisons_are_read_in_several_wordings(query: str, sides: list[str] |
     from painref.find.names import comparison
 
     assert comparison(query) == sides
+
+
+def test_negations_say_not() -> None:
+    from painref.find.names import negations
+
+    assert negations("my surgery didn't work") == "my surgery did not work"
+    assert negations("I can’t sit, it won't stop") == "I cannot sit, it will not stop"
+    assert negations("don") == "don"
