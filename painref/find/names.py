@@ -29,8 +29,9 @@ Ranking:
    weighs EXPLAINED_WEIGHT on both sides (only for a label more than half matched).
    Otherwise it counts against the entry in full: it names something else ("labor
    epidural", "ACL tear", "; rm -rf /"). In a question, an extra word that does not
-   stand right before the name weighs QUESTION_EXTRA ("can I drive home after a
-   nerve block"). In "X for Y" the query is about X: what X is for costs X's
+   stand right before the name weighs QUESTION_EXTRA times the mean weight of the
+   words the name matched ("can I drive home after a nerve block", a name of generic
+   words). In "X for Y" the query is about X: what X is for costs X's
    names little when X's card or links explain it, and a name covering only Y
    ranks FOR_TAIL lower ("SGB for PTSD" is the block). "Can X cause Y" is about X
    alone: Y is what is asked, as "painful" is in "is X painful".
@@ -475,6 +476,8 @@ class Index:
             got = against = 0.0
             significant = False
             by_card = 0.0
+            named = [weights[n] for n in range(len(words)) if covered[n]]
+            name_weight = sum(named) / len(named) if named else 1.0
             for n, _word in enumerate(words):
                 if covered[n]:
                     got += weights[n]
@@ -489,7 +492,9 @@ class Index:
                     tail = head_end is not None and position[n] > head_end and min(covered_at) < head_end
                     by_card += (FOR_EXPLAINED_COST if tail else EXPLAINED_COST) * weights[n]
                 elif question and position[n] + 1 not in covered_at:
-                    against += QUESTION_EXTRA * weights[n]
+                    # Measured against the name's own words: "can I drive home after a nerve block"
+                    # asks about a name of generic words, and its extra words weigh as lightly.
+                    against += QUESTION_EXTRA * weights[n] * name_weight
                 else:
                     against += weights[n]
             # A word the card explains counts a little less than one a name covers, so that
