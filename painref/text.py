@@ -54,8 +54,6 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
 SIDE_WORDS = "bilateral unilateral left right sided"
 # How bad it is does not say what it is: "my hip arthritis is really bad".
 DEGREE_WORDS = "bad really very terrible awful horrible"
-# Shorthand of clinical notes, read as the word it stands for: "US-guided hip inj", "SCS stim trial".
-SHORTHAND = {"inj": "injection", "injs": "injections", "injxn": "injection", "stim": "stimulator", "fx": "fracture"}
 FUNCTION = frozenset(FUNCTION_WORDS.split())
 STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split()) | frozenset(SIDE_WORDS.split()) | frozenset(DEGREE_WORDS.split())
 

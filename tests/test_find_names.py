@@ -181,7 +181,7 @@ def test_a_short_word_in_capitals_is_an_abbreviation_taken_exactly(index: Index)
 
 
 def test_a_huge_run_of_spaces_is_read_in_no_time(index: Index) -> None:
-    from painref.find.names import comparison
+    from painref.find.query import comparison
 
     assert comparison("\r" * 100_000) is None and comparison("rfa  vs  esi") == ["rfa", "esi"]
     assert index.match("\r" * 100_000).matches == [] and index.match(" vs " * 30_000).matches == []
@@ -227,28 +227,3 @@ def test_a_typed_word_is_matched_by_a_name_before_a_card_explains_it(shipped: In
 def test_can_x_cause_y_is_about_x_and_shorthand_is_read(shipped: Index, query: str, expected: str) -> None:
     best = shipped.match(query).best
     assert best is not None and best.id == expected
-
-
-@pytest.mark.parametrize(
-    ("query", "sides"),
-    [
-        ("rfa vs esi", ["rfa", "esi"]),
-        ("rfa compared with a steroid injection", ["rfa", "a steroid injection"]),
-        ("how is kyphoplasty different from vertebroplasty?", ["how is kyphoplasty", "vertebroplasty"]),
-        ("difference between kyphoplasty and vertebroplasty", ["kyphoplasty", "vertebroplasty"]),
-        ("different from", None),
-        ("compared with esi", None),
-    ],
-)
-def test_comparisons_are_read_in_several_wordings(query: str, sides: list[str] | None) -> None:
-    from painref.find.names import comparison
-
-    assert comparison(query) == sides
-
-
-def test_negations_say_not() -> None:
-    from painref.find.names import negations
-
-    assert negations("my surgery didn't work") == "my surgery did not work"
-    assert negations("I can’t sit, it won't stop") == "I cannot sit, it will not stop"
-    assert negations("don") == "don"

@@ -104,7 +104,7 @@ def lookup(store: Store, words: list[str]) -> Reply:
 
     query = _query(words)
     require_words(query)
-    from painref.find.names import comparison
+    from painref.find.query import comparison
 
     sides = comparison(query)
     if sides is not None:  # "rfa vs epidural", "difference between kyphoplasty and vertebroplasty"

@@ -11,7 +11,7 @@ Ranking:
 1. Exact: the query (as typed, without function words, or with its spaces
    removed so "radio frequency" == "radiofrequency") equals a name, alias or
    lay term. Score 100; no fuzzy scoring at all. Shorthand of clinical notes is
-   read as what it stands for first ("inj", "stim", "fx"; text.SHORTHAND).
+   read as what it stands for first ("inj", "stim", "fx"; see painref.find.query).
 2. Names: each query word is matched to a word of a label (name, alias, lay
    term) exactly, by edit distance (max_edits; a transposition is one edit; never
    for a word of three letters or fewer, one typed with punctuation in it, or a
@@ -79,12 +79,12 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from painref.text import SHORTHAND, STOPWORDS, normalize, words_of
+from painref.find.query import MAX_QUERY_CHARS, SHORTHAND, comparison, reading
+from painref.text import STOPWORDS, normalize, words_of
 
 CONFIDENT = 80.0
 # A word a name does not cover but the entry's card says ("recovery" for Kyphoplasty) weighs this much.
@@ -129,7 +129,6 @@ SETTLE_FIT, SETTLE_LEAD = 40.0, 5.0
 SETTLE_CANDIDATES = 8
 # A word the card says outside its describing fields (in a risk, a question) counts half.
 ELSEWHERE = 0.5
-MAX_QUERY_CHARS = 200
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5
 
@@ -320,7 +319,7 @@ class Index:
             first = self.match(sides[0], limit)
             return Result(query, first.matches, first.suggestions, first.unexplained)
         result = Result(query=query)
-        text = negations(spinal_levels(query))
+        text = reading(query)
         norm = " ".join(SHORTHAND.get(w, w) for w in normalize(text)[:MAX_QUERY_CHARS].split())
         if not norm:
             return result
@@ -634,41 +633,6 @@ class Index:
             previous = scores.get(entry)
             if previous is None or score > previous[0]:
                 scores[entry] = (score, info[entry][2])
-
-
-# Possessive runs of spaces: a long run is scanned once, not once for every place it could start.
-_VS = re.compile(
-    r"(?<!\s)\s++(?:vs\.?|versus|different\s++from|differs?\s++from|compared\s++(?:to|with))\s++", re.IGNORECASE
-)
-_BETWEEN = re.compile(r"\bdifferences?\s++between\s++(.+?)\s+and\s+(.+)", re.IGNORECASE)
-
-
-def comparison(query: str) -> list[str] | None:
-    """The sides of "X vs Y" ("X versus Y", "X compared with Y", "how is X different from Y") or
-    "difference between X and Y", or None."""
-    query = query[: MAX_QUERY_CHARS * 4]
-    found = _BETWEEN.search(query)
-    if found:
-        return [found.group(1).strip(" ?"), found.group(2).strip(" ?")]
-    sides = [side.strip(" ?") for side in _VS.split(query)]
-    return sides if len(sides) > 1 and all(sides) else None
-
-
-# Spinal levels as clinicians write them: "C6", "L4-5", "L5-S1", "c-spine" name a region of the spine.
-_LEVEL = re.compile(r"\b([CcTtLlSs])[1-8](?:\s*[-/]\s*[CcTtLlSs]?[1-8])?\b|\b([CcTtLl])-spine\b")
-_REGION = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
-
-
-# "didn't", "won't", "can't" say "not": "my back surgery didn't work" is "back surgery did not fix my pain".
-_NOT = re.compile(r"\b(?:(ca)|(wo)|(\w+?))n['\u2019]t\b", re.IGNORECASE)
-
-
-def negations(text: str) -> str:
-    return _NOT.sub(lambda m: "cannot" if m.group(1) else "will not" if m.group(2) else m.group(3) + " not", text)
-
-
-def spinal_levels(text: str) -> str:
-    return _LEVEL.sub(lambda m: _REGION[(m.group(1) or m.group(2)).lower()], text)
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:

@@ -1,0 +1,57 @@
+"""Reading a query before it is matched: what the words say, as clinicians and patients type them.
+
+* Spinal levels name a region: "C6", "L4-5", "L5-S1", "c-spine" -> cervical, lumbar ...
+* "didn't", "won't", "can't" say "not" ("my back surgery didn't work").
+* Shorthand of clinical notes stands for its word ("facet inj", "spinal cord stim", "L1 fx").
+* "X vs Y", "X compared with Y", "how is X different from Y" and "difference between X
+  and Y" are comparisons (the command compares X and Y; lookup is about X).
+
+Every pattern runs over a query cut to a bound first (MAX_QUERY_CHARS * 4): a run of
+100 000 spaces takes no time.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_QUERY_CHARS = 200
+SHORTHAND = {"inj": "injection", "injs": "injections", "injxn": "injection", "stim": "stimulator", "fx": "fracture"}
+
+# Possessive runs of spaces: a long run is scanned once, not once for every place it could start.
+_VS = re.compile(
+    r"(?<!\s)\s++(?:vs\.?|versus|different\s++from|differs?\s++from|compared\s++(?:to|with))\s++", re.IGNORECASE
+)
+_BETWEEN = re.compile(r"\bdifferences?\s++between\s++(.+?)\s+and\s+(.+)", re.IGNORECASE)
+
+
+def comparison(query: str) -> list[str] | None:
+    """The sides of "X vs Y" ("X versus Y", "X compared with Y", "how is X different from Y") or
+    "difference between X and Y", or None."""
+    query = query[: MAX_QUERY_CHARS * 4]
+    found = _BETWEEN.search(query)
+    if found:
+        return [found.group(1).strip(" ?"), found.group(2).strip(" ?")]
+    sides = [side.strip(" ?") for side in _VS.split(query)]
+    return sides if len(sides) > 1 and all(sides) else None
+
+
+# Spinal levels as clinicians write them: "C6", "T12", "L4-5", "L5-S1", "c-spine" name a region of the spine.
+_LEVEL = re.compile(r"\b([CcTtLlSs])(?:1[0-2]|[1-9])(?:\s*[-/]\s*[CcTtLlSs]?(?:1[0-2]|[1-9]))?\b|\b([CcTtLl])-spine\b")
+_REGION = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
+
+
+# "didn't", "won't", "can't" say "not": "my back surgery didn't work" is "back surgery did not fix my pain".
+_NOT = re.compile(r"\b(?:(ca)|(wo)|(\w+?))n['\u2019]t\b", re.IGNORECASE)
+
+
+def negations(text: str) -> str:
+    return _NOT.sub(lambda m: "cannot" if m.group(1) else "will not" if m.group(2) else m.group(3) + " not", text)
+
+
+def spinal_levels(text: str) -> str:
+    return _LEVEL.sub(lambda m: _REGION[(m.group(1) or m.group(2)).lower()], text)
+
+
+def reading(query: str) -> str:
+    """The query with spinal levels read as regions and negations spelled out (still to be normalised)."""
+    return negations(spinal_levels(query[: MAX_QUERY_CHARS * 4]))

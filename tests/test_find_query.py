@@ -1,0 +1,41 @@
+"""Reading a query before matching: comparisons, negations, spinal levels, bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from painref.find.query import comparison, negations, reading
+
+
+@pytest.mark.parametrize(
+    ("query", "sides"),
+    [
+        ("rfa vs esi", ["rfa", "esi"]),
+        ("rfa compared with a steroid injection", ["rfa", "a steroid injection"]),
+        ("how is kyphoplasty different from vertebroplasty?", ["how is kyphoplasty", "vertebroplasty"]),
+        ("difference between kyphoplasty and vertebroplasty", ["kyphoplasty", "vertebroplasty"]),
+        ("different from", None),
+        ("compared with esi", None),
+    ],
+)
+def test_comparisons_are_read_in_several_wordings(query: str, sides: list[str] | None) -> None:
+    assert comparison(query) == sides
+
+
+def test_negations_say_not() -> None:
+    assert negations("my surgery didn't work") == "my surgery did not work"
+    assert negations("I can’t sit, it won't stop") == "I cannot sit, it will not stop"
+    assert negations("don") == "don"
+
+
+@pytest.mark.parametrize(
+    ("query", "read"),
+    [("L4-5 facet", "lumbar facet"), ("c-spine rfa", "cervical rfa"), ("T12 fracture", "thoracic fracture")],
+)
+def test_spinal_levels_name_a_region(query: str, read: str) -> None:
+    assert reading(query) == read
+
+
+def test_patterns_run_over_a_bounded_query() -> None:
+    assert comparison("\r" * 100_000) is None and comparison("rfa  vs  esi") == ["rfa", "esi"]
+    assert len(reading("x" * 100_000)) <= 800
