@@ -187,24 +187,6 @@ def test_a_huge_run_of_spaces_is_read_in_no_time(index: Index) -> None:
     assert index.match("\r" * 100_000).matches == [] and index.match(" vs " * 30_000).matches == []
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        # Names tie (stenosis and spondylolisthesis both say "legs" and "standing"); the stenosis card says the rest.
-        ("heavy numb legs standing in line at the store, better leaning on a cart", "spinal-stenosis"),
-        ("burning shooting pain down the back of my leg to my foot", "sciatica"),
-    ],
-)
-def test_a_description_is_settled_by_the_card_that_says_most_of_it(shipped: Index, query: str, expected: str) -> None:
-    best = shipped.match(query).best
-    assert best is not None and best.id == expected
-
-
-@pytest.mark.parametrize("query", ["wrist ganglion cyst removal surgery", "shoulder replacement surgery recovery time"])
-def test_a_description_of_something_else_is_not_settled(shipped: Index, query: str) -> None:
-    assert shipped.match(query).matches == []
-
-
 def test_a_name_that_says_what_x_is_for_ranks_first(shipped: Index) -> None:
     # Both explain "knee"; genicular RFA's own names say it.
     assert [h.id for h in shipped.match("rfa for knee arthritis").matches][:1] == ["genicular-radiofrequency-ablation"]

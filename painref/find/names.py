@@ -36,11 +36,11 @@ Ranking:
    ranks FOR_TAIL lower ("SGB for PTSD" is the block). "Can X cause Y" is about X
    alone: Y is what is asked, as "painful" is in "is X painful".
 3. Descriptions (only when no name is confident): the cards' describing fields
-   ranked by bm25 for any of the query's words (see _score_content).
+   ranked by bm25 for any of the query's words (painref.find.descriptions).
 4. Settling (still nothing confident, four words or more): each candidate's score
    times the idf-weighted share of the query its whole card says; a clear best fit
    is confident ("legs heavy and numb standing, relieved by bending forward" is
-   spinal stenosis, not spondylolisthesis; see _settle).
+   spinal stenosis, not spondylolisthesis; painref.find.descriptions).
 
 Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 
@@ -49,7 +49,10 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   below 70.
 * NAME_BASE = 0.65: one word matching one word of a three-word label scores 77
   ("laminectomy" is not "post laminectomy pain"); of a two-word label, 82.
-* FOR_EXPLAINED_COST = 1 (against EXPLAINED_COST = 5 for other words a card explains): what X
+* EXPLAINED_COST = 7: more than two typos cost (3 each), so a name matching a typed word
+  with two edits ranks above an entry whose card merely says the word ("cervicle rfa" is
+  cervical RFA, not RFA in general, whose card says "cervical").
+* FOR_EXPLAINED_COST = 1 (against EXPLAINED_COST for other words a card explains): what X
   is for costs X's names little, but a name that says it ranks first ("nerve burning for knee
   pain" is genicular RFA, whose lay name says "knee", not RFA in general).
 * FOR_TAIL = 2: enough to order the two sides of "X for Y" that otherwise tie,
@@ -64,16 +67,9 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   tie ("spine", "chronic"): suggestions, not a guess.
 * GENERIC_SHARE = 0.10: with the shipped knowledge base (127 entries) this marks
   words in the labels of 13 or more entries as generic (pain, nerve, block,
-  injection, lumbar, spine, shot ...) and keeps region words such as knee and hip
-  informative.
-* CONTENT_*: a description is confident only with at least CONTENT_WORDS specific
-  words, CONTENT_MIN of them in the best entry's describing fields, a bm25 lead of
-  CONTENT_LEAD over the next family, few words that no card says at all ("aortic
-  stenosis"), and every specific word said somewhere on the best entry's card (a longer
-  description may hold one word it lacks for every three beyond the first, "sudden back
-  pain after a minor fall, has osteoporosis"): "cervical cancer screening" is not chronic
-  neck pain, though that card says "cervical" and "cancer". An entry that fails only
-  this is a suggestion.
+  injection, shot, ablation, spine, lumbar, cervical, knee, disc ...; lay terms
+  mention the common regions often) and keeps hip, shoulder, sacroiliac and words
+  such as kyphoplasty informative. 0.15 to 0.25 scored no better on the blind set.
 """
 
 from __future__ import annotations
@@ -94,16 +90,6 @@ FOR_EXPLAINED_COST = 1.0
 # How much a name's share of words matched counts: a word matching one word of a three-word
 # name ("laminectomy" against "post laminectomy pain") stays below CONFIDENT.
 NAME_BASE = 0.65
-# The card fields that describe what an entry is, for matching a description (symptoms, lay words).
-DESCRIBING = "name aliases lay_terms symptoms summary region mechanism"
-# A word in more than this share of the entries' describing fields is generic for descriptions ("pain").
-CONTENT_GENERIC = 0.3
-# Content matches rank below name matches of the same coverage, and need at least this share of the words.
-CONTENT_MIN = 0.5
-CONTENT_LEAD = 0.1
-CONTENT_WORDS = 3  # a description has at least this many specific words
-CONTENT_CONFIDENT = 90.0
-CONTENT_PROCEDURE = 0.85
 # In a question, an extra word that does not modify the name weighs this much ("how often can ... be repeated").
 QUESTION_EXTRA = 0.2
 QUESTION_WORDS = frozenset(
@@ -119,16 +105,6 @@ AMBIGUOUS_TIE = 3
 TIE_WINDOW = 6.5
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
 GENERIC_SHARE = 0.10
-# Settling a description (see _settle): measured on the blind set, the highest fit of a query that
-# should find nothing was 66.7 with three words and 47.4 with four ("carpal tunnel release surgery"),
-# while descriptions of five words or more whose best fit was right ranged down to 40 ("MRI shows disc
-# material squeezed out past the vertebra"); a lead below 5 was a coin toss between two families.
-DESCRIPTION_WORDS = 4
-SETTLE_FIT_SHORT, SETTLE_LEAD_SHORT = 60.0, 10.0
-SETTLE_FIT, SETTLE_LEAD = 40.0, 5.0
-SETTLE_CANDIDATES = 8
-# A word the card says outside its describing fields (in a risk, a question) counts half.
-ELSEWHERE = 0.5
 MAX_MATCHES = 8
 MAX_SUGGESTIONS = 5
 
@@ -280,7 +256,7 @@ class Index:
 
     # ------------------------------------------------------------ querying
 
-    def _family(self, e_index: int) -> str:
+    def family(self, e_index: int) -> str:
         """Entries of one family (a general entry and its variants) count once in a tie."""
         return self.entry(e_index)[5]
 
@@ -365,8 +341,10 @@ class Index:
             position=position, question=question, head_end=head_end,
         )  # fmt: skip
         if self.ix == "entries" and not any(score >= CONFIDENT for score, _m in scores.values()):
-            self._score_content(content, scores)
-            self._settle(content, scores)
+            from painref.find import descriptions
+
+            descriptions.score_content(self, content, scores)
+            descriptions.settle(self, content, scores)
         rows = self.entries(scores)
         # Ties: a family's general entry first, then an entry matched by its own name rather than a lay phrase.
         ranked = sorted(
@@ -376,7 +354,7 @@ class Index:
         # Three or more unrelated entries (nearly) tied at the top: the query is ambiguous
         # ("spine"), and picking one of them would be a confident guess. They become suggestions.
         top = ranked[0][1][0] if ranked else 0.0
-        tied = {self._family(e) for e, (score, _m) in ranked if score >= top - TIE_WINDOW}
+        tied = {self.family(e) for e, (score, _m) in ranked if score >= top - TIE_WINDOW}
         ambiguous = top < 100.0 and len(tied) >= AMBIGUOUS_TIE
         for e_index, (score, matched) in ranked:
             hit = self._hit(e_index, score, matched)
@@ -387,7 +365,7 @@ class Index:
                 result.suggestions.append(hit)
         return result
 
-    def _in_content(self, word: str, columns: str = "") -> set[int]:
+    def in_content(self, word: str, columns: str = "") -> set[int]:
         """The entries whose card text holds the word (stemmed, as `search` finds it), in these columns."""
         if not self.has_fulltext:
             return set()
@@ -431,7 +409,7 @@ class Index:
             ("SCS for FBSS", "rfa for knee OA"); worked out only for a word some name leaves
             uncovered; links only for an informative word (a generic one names too many entries)."""
             if n not in cache:
-                found: set[int] = self._in_content(words[n]) if self.ix == "entries" else set()
+                found: set[int] = self.in_content(words[n]) if self.ix == "entries" else set()
                 labels = {m for t in matches[n] for m in self.postings(t)} if weights[n] == 1.0 else set()
                 if found is not None and labels and self.ix == "entries":
                     found |= self.linked({entry for entry, _label, _tokens in self._labels(labels).values()})
@@ -516,123 +494,12 @@ class Index:
                         missing[word] = missing.get(word, 0) + 1
         result.unexplained = [w for w in words if w in missing and all(w not in m for m in matches)]
 
-    def _settle(self, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
-        """A description no name settles: the candidate whose whole card says most of it.
-
-        Each candidate's score is multiplied by the share of the query its card
-        holds, each word weighted by how few cards hold it (idf: "pain" counts for
-        nothing, "grinding" for much), and by ELSEWHERE when the card says it only
-        outside its describing fields. The best fit becomes confident when the
-        query has at least DESCRIPTION_WORDS words, its fit reaches SETTLE_FIT
-        (SETTLE_FIT_SHORT for exactly DESCRIPTION_WORDS words) and it leads every
-        candidate of another family by SETTLE_LEAD (SETTLE_LEAD_SHORT).
-        """
-        import math
-
-        unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 2))
-        if len(unique) < DESCRIPTION_WORDS or not scores or not self.has_fulltext:
-            return
-        held = [self._in_content(w) for w in unique]
-        described = [self._in_content(w, DESCRIBING) for w in unique]
-        count = self._count()
-        idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
-        total = sum(idf)
-        if total <= 0:
-            return
-        fits = []
-        for entry, (score, label) in sorted(scores.items(), key=lambda item: -item[1][0])[:SETTLE_CANDIDATES]:
-            share = (
-                sum(
-                    weight * (1.0 if entry in d else ELSEWHERE if entry in h else 0.0)
-                    for weight, h, d in zip(idf, held, described, strict=True)
-                )
-                / total
-            )
-            fits.append((score * share, entry, score, label))
-        fits.sort(key=lambda item: -item[0])
-        fit, best, score, label = fits[0]
-        short = len(unique) == DESCRIPTION_WORDS
-        need, lead = (SETTLE_FIT_SHORT, SETTLE_LEAD_SHORT) if short else (SETTLE_FIT, SETTLE_LEAD)
-        family = self._family(best)
-        if fit >= need and all(self._family(e) == family or f <= fit - lead for f, e, _s, _l in fits[1:]):
-            scores[best] = (max(score, CONFIDENT), label)
-
-    def _count(self) -> int:
+    def count(self) -> int:
         """How many procedures and conditions the store holds."""
         if self._entry_count is None:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'entries'").fetchone()
             self._entry_count = max(1, int(row[0]))
         return self._entry_count
-
-    def _score_content(self, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
-        """Entries whose cards describe what the query says: a description of symptoms finds its condition.
-
-        The describing fields (names, lay terms, symptoms, summary, region,
-        mechanism) are ranked by bm25 for any of the query's words. The best entry
-        is confident only when it holds at least CONTENT_MIN of the specific words
-        (a word most entries hold, "pain", counts GENERIC_WEIGHT) and leads the next
-        entry of another family by CONTENT_LEAD in bm25; otherwise it is a suggestion.
-        A procedure's card describes what it treats, so a description fits a condition
-        better: a procedure scores CONTENT_PROCEDURE of it.
-        """
-        from painref.store import SEARCH_FIELDS
-
-        words = list(dict.fromkeys(w for w in words if len(w) >= 3 and not w.isdigit()))
-        if not self.has_fulltext or len(words) < 2:
-            return  # one word is a name or nothing: a description has more
-        describing = DESCRIBING.split()
-        held = [self._in_content(w, DESCRIBING) for w in words]
-        count = self._count()
-        weights = [
-            GENERIC_WEIGHT if len(h) > CONTENT_GENERIC * count or w in self.generic else 1.0
-            for w, h in zip(words, held, strict=True)
-        ]
-        specific = weights.count(1.0)
-        if specific < 2:
-            return
-        # Specific words that no card says at all ("aortic stenosis", "ACL tear", "torn meniscus"):
-        # the query is about something else. A long description may hold one.
-        nowhere = sum(
-            1 for w, h in zip(words, held, strict=True) if not h and not self.known(w) and not self._in_content(w)
-        )
-        described = specific >= CONTENT_WORDS and nowhere <= (specific - 1) // 4
-        column_weights = ", ".join("1.0" if f in describing else "0.0" for f in SEARCH_FIELDS)
-        anyword = " OR ".join('"' + w.replace('"', '""') + '"' for w, h in zip(words, held, strict=True) if h)
-        if not anyword:
-            return
-        rows = self.db.execute(
-            f"SELECT entry, bm25(fulltext, 0, {column_weights}) FROM fulltext "
-            f"WHERE fulltext MATCH ? ORDER BY 2 LIMIT 8",
-            (f"{{{DESCRIBING}}} : ({anyword})",),
-        ).fetchall()
-        if not rows:
-            return
-        total = sum(weights)
-        info = self.entries([entry for entry, _rank in rows])
-        best_entry, best_rank = rows[0]
-        lead = 1.0
-        for entry, rank in rows[1:]:
-            if info[entry][5] != info[best_entry][5]:
-                lead = (rank - best_rank) / abs(best_rank) if best_rank else 0.0
-                break
-        for place, (entry, _rank) in enumerate(rows):
-            share = sum(wt for wt, h in zip(weights, held, strict=True) if entry in h) / total
-            kind_factor = CONTENT_PROCEDURE if info[entry][0] == "procedure" else 1.0
-            if not described or share < CONTENT_MIN:
-                continue  # not a description of this entry: not even a suggestion
-            # Every specific word must be explained: a longer description may hold a few its card lacks.
-            unheld = sum(
-                1
-                for w, wt, h in zip(words, weights, held, strict=True)
-                if wt == 1.0 and entry not in h and entry not in self._in_content(w)
-            )
-            if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3:
-                score = CONTENT_CONFIDENT * kind_factor
-            else:
-                score = min(CONFIDENT - 5, 100.0 * share) * kind_factor
-            previous = scores.get(entry)
-            if previous is None or score > previous[0]:
-                scores[entry] = (score, info[entry][2])
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:

@@ -1,0 +1,166 @@
+"""Matching a description against the cards: stages 3 and 4 of lookup (see painref.find.names).
+
+When no name is confident, a query may be a description ("legs heavy and numb standing,
+relieved by bending forward") rather than a name. Two steps, each reading the store's
+full-text table:
+
+* score_content: the cards' describing fields ranked by bm25 for any of the query's words;
+  the best entry may be confident (CONTENT_*), the others are suggestions.
+* settle: every candidate so far (from names or descriptions) weighed by how much of the
+  query its whole card says; a clear best fit is confident (SETTLE_*).
+
+Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
+
+* CONTENT_*: a description is confident only with at least CONTENT_WORDS specific
+  words, CONTENT_MIN of them in the best entry's describing fields, a bm25 lead of
+  CONTENT_LEAD over the next family, few words that no card says at all ("aortic
+  stenosis"), and every specific word said somewhere on the best entry's card (a longer
+  description may hold one word it lacks for every three beyond the first, "sudden back
+  pain after a minor fall, has osteoporosis"): "cervical cancer screening" is not chronic
+  neck pain, though that card says "cervical" and "cancer". An entry that fails only
+  this is a suggestion.
+* SETTLE_* and DESCRIPTION_WORDS: among queries no name settled, the highest fit of one that
+  should find nothing was 66.7 with three words and 47.4 with four ("carpal tunnel release
+  surgery"), while descriptions of five words or more whose best fit was right ranged down to
+  40 ("MRI shows disc material squeezed out past the vertebra"); a lead below 5 was a coin toss
+  between two families. So: never with three words or fewer; 60 and a lead of 10 with four;
+  40 and a lead of 5 with five or more.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from painref.find.names import CONFIDENT, GENERIC_WEIGHT
+
+if TYPE_CHECKING:
+    from painref.find.names import Index
+
+# The card fields that describe what an entry is, for matching a description (symptoms, lay words).
+DESCRIBING = "name aliases lay_terms symptoms summary region mechanism"
+# A word in more than this share of the entries' describing fields is generic for descriptions ("pain").
+CONTENT_GENERIC = 0.3
+# Content matches rank below name matches of the same coverage, and need at least this share of the words.
+CONTENT_MIN = 0.5
+CONTENT_LEAD = 0.1
+CONTENT_WORDS = 3  # a description has at least this many specific words
+CONTENT_CONFIDENT = 90.0
+CONTENT_PROCEDURE = 0.85
+DESCRIPTION_WORDS = 4
+SETTLE_FIT_SHORT, SETTLE_LEAD_SHORT = 60.0, 10.0
+SETTLE_FIT, SETTLE_LEAD = 40.0, 5.0
+SETTLE_CANDIDATES = 8
+# A word the card says outside its describing fields (in a risk, a question) counts half.
+ELSEWHERE = 0.5
+
+
+def score_content(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
+    """Entries whose cards describe what the query says: a description of symptoms finds its condition.
+
+    The describing fields (names, lay terms, symptoms, summary, region,
+    mechanism) are ranked by bm25 for any of the query's words. The best entry
+    is confident only when it holds at least CONTENT_MIN of the specific words
+    (a word most entries hold, "pain", counts GENERIC_WEIGHT) and leads the next
+    entry of another family by CONTENT_LEAD in bm25; otherwise it is a suggestion.
+    A procedure's card describes what it treats, so a description fits a condition
+    better: a procedure scores CONTENT_PROCEDURE of it.
+    """
+    from painref.store import SEARCH_FIELDS
+
+    words = list(dict.fromkeys(w for w in words if len(w) >= 3 and not w.isdigit()))
+    if not index.has_fulltext or len(words) < 2:
+        return  # one word is a name or nothing: a description has more
+    describing = DESCRIBING.split()
+    held = [index.in_content(w, DESCRIBING) for w in words]
+    count = index.count()
+    weights = [
+        GENERIC_WEIGHT if len(h) > CONTENT_GENERIC * count or w in index.generic else 1.0
+        for w, h in zip(words, held, strict=True)
+    ]
+    specific = weights.count(1.0)
+    if specific < 2:
+        return
+    # Specific words that no card says at all ("aortic stenosis", "ACL tear", "torn meniscus"):
+    # the query is about something else. A long description may hold one.
+    nowhere = sum(
+        1 for w, h in zip(words, held, strict=True) if not h and not index.known(w) and not index.in_content(w)
+    )
+    described = specific >= CONTENT_WORDS and nowhere <= (specific - 1) // 4
+    column_weights = ", ".join("1.0" if f in describing else "0.0" for f in SEARCH_FIELDS)
+    anyword = " OR ".join('"' + w.replace('"', '""') + '"' for w, h in zip(words, held, strict=True) if h)
+    if not anyword:
+        return
+    rows = index.db.execute(
+        f"SELECT entry, bm25(fulltext, 0, {column_weights}) FROM fulltext WHERE fulltext MATCH ? ORDER BY 2 LIMIT 8",
+        (f"{{{DESCRIBING}}} : ({anyword})",),
+    ).fetchall()
+    if not rows:
+        return
+    total = sum(weights)
+    info = index.entries([entry for entry, _rank in rows])
+    best_entry, best_rank = rows[0]
+    lead = 1.0
+    for entry, rank in rows[1:]:
+        if info[entry][5] != info[best_entry][5]:
+            lead = (rank - best_rank) / abs(best_rank) if best_rank else 0.0
+            break
+    for place, (entry, _rank) in enumerate(rows):
+        share = sum(wt for wt, h in zip(weights, held, strict=True) if entry in h) / total
+        kind_factor = CONTENT_PROCEDURE if info[entry][0] == "procedure" else 1.0
+        if not described or share < CONTENT_MIN:
+            continue  # not a description of this entry: not even a suggestion
+        # Every specific word must be explained: a longer description may hold a few its card lacks.
+        unheld = sum(
+            1
+            for w, wt, h in zip(words, weights, held, strict=True)
+            if wt == 1.0 and entry not in h and entry not in index.in_content(w)
+        )
+        if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3:
+            score = CONTENT_CONFIDENT * kind_factor
+        else:
+            score = min(CONFIDENT - 5, 100.0 * share) * kind_factor
+        previous = scores.get(entry)
+        if previous is None or score > previous[0]:
+            scores[entry] = (score, info[entry][2])
+
+
+def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
+    """A description no name settles: the candidate whose whole card says most of it.
+
+    Each candidate's score is multiplied by the share of the query its card
+    holds, each word weighted by how few cards hold it (idf: "pain" counts for
+    nothing, "grinding" for much), and by ELSEWHERE when the card says it only
+    outside its describing fields. The best fit becomes confident when the
+    query has at least DESCRIPTION_WORDS words, its fit reaches SETTLE_FIT
+    (SETTLE_FIT_SHORT for exactly DESCRIPTION_WORDS words) and it leads every
+    candidate of another family by SETTLE_LEAD (SETTLE_LEAD_SHORT).
+    """
+
+    unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 2))
+    if len(unique) < DESCRIPTION_WORDS or not scores or not index.has_fulltext:
+        return
+    held = [index.in_content(w) for w in unique]
+    described = [index.in_content(w, DESCRIBING) for w in unique]
+    count = index.count()
+    idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
+    total = sum(idf)
+    if total <= 0:
+        return
+    fits = []
+    for entry, (score, label) in sorted(scores.items(), key=lambda item: -item[1][0])[:SETTLE_CANDIDATES]:
+        share = (
+            sum(
+                weight * (1.0 if entry in d else ELSEWHERE if entry in h else 0.0)
+                for weight, h, d in zip(idf, held, described, strict=True)
+            )
+            / total
+        )
+        fits.append((score * share, entry, score, label))
+    fits.sort(key=lambda item: -item[0])
+    fit, best, score, label = fits[0]
+    short = len(unique) == DESCRIPTION_WORDS
+    need, lead = (SETTLE_FIT_SHORT, SETTLE_LEAD_SHORT) if short else (SETTLE_FIT, SETTLE_LEAD)
+    family = index.family(best)
+    if fit >= need and all(index.family(e) == family or f <= fit - lead for f, e, _s, _l in fits[1:]):
+        scores[best] = (max(score, CONFIDENT), label)

@@ -1,0 +1,47 @@
+"""Descriptions matched against the cards (painref.find.descriptions), on the shipped knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from painref.find.names import Index
+from painref.kb import load_directory
+from tests.conftest import index_of
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Index:
+    from painref.dirs import builtin_data_dir
+
+    return index_of(load_directory(builtin_data_dir()))  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Names tie (stenosis and spondylolisthesis both say "legs" and "standing"); the stenosis card says the rest.
+        ("heavy numb legs standing in line at the store, better leaning on a cart", "spinal-stenosis"),
+        ("burning shooting pain down the back of my leg to my foot", "sciatica"),
+    ],
+)
+def test_a_description_is_settled_by_the_card_that_says_most_of_it(shipped: Index, query: str, expected: str) -> None:
+    best = shipped.match(query).best
+    assert best is not None and best.id == expected
+
+
+@pytest.mark.parametrize("query", ["wrist ganglion cyst removal surgery", "shoulder replacement surgery recovery time"])
+def test_a_description_of_something_else_is_not_settled(shipped: Index, query: str) -> None:
+    assert shipped.match(query).matches == []
+
+
+def test_without_full_text_a_description_is_left_to_names(shipped: Index) -> None:
+    from painref.find import descriptions
+
+    scores = {1: (70.0, "label"), 2: (60.0, "other")}
+    shipped.has_fulltext = False
+    try:
+        descriptions.settle(shipped, ["heavy", "numb", "leg", "standing"], scores)
+        descriptions.score_content(shipped, ["heavy", "numb", "leg", "standing"], scores)
+    finally:
+        shipped.has_fulltext = True
+    assert scores == {1: (70.0, "label"), 2: (60.0, "other")}
