@@ -51,11 +51,12 @@ from painref.kb.model import (
     seed_from,
     term_from,
     to_json,
+    unmarked,
 )
 from painref.text import FUNCTION, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 5
+FORMAT = 6
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -420,10 +421,11 @@ def compile_into(db: sqlite3.Connection, kb: KnowledgeBase, expected: str) -> No
     for ix, named in by_ix.items():
         _name_index(db, ix, named)
     if fulltext:
+        shorts = {seed.short for seed in kb.seeds.values()}
         db.executemany(
             f"INSERT INTO fulltext VALUES (?{', ?' * len(SEARCH_FIELDS)})",
             [
-                (n, *_searchable(kb, rec))
+                (n, *_searchable(kb, rec, shorts))
                 for n, (kind, rec, *_rest) in enumerate(rows, 1)
                 if kind in ("procedure", "condition")
             ],
@@ -526,11 +528,13 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
     )
 
 
-def _searchable(kb: KnowledgeBase, entry: Entry) -> list[str]:
-    """An entry's text, one string per SEARCH_FIELDS column (the marks of snippets removed)."""
+def _searchable(kb: KnowledgeBase, entry: Entry, shorts: set[str]) -> list[str]:
+    """An entry's text, one string per SEARCH_FIELDS column: the marks of snippets removed, and the
+    source markers ("(Nortex)", "(Sit 2016)"), so that "sit" finds what a card says, not who said it."""
+    keys = shorts | {source.cite for source in entry.sources if source.cite}
     found: dict[str, list[str]] = {}
     for field, text in searchable_fields(kb, entry):
-        found.setdefault(field, []).append(text.replace(MARK_ON, "").replace(MARK_OFF, ""))
+        found.setdefault(field, []).append(unmarked(text.replace(MARK_ON, "").replace(MARK_OFF, ""), keys))
     return ["\n".join(found.get(field, ())) for field in SEARCH_FIELDS]
 
 

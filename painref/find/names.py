@@ -425,7 +425,7 @@ class Index:
                 candidates.update(self.postings(token))
         labels = self._labels(candidates)
         missing: dict[str, int] = {}
-        for n_index in candidates:
+        for n_index in sorted(candidates):  # in label order: an entry's name before its aliases and lay terms
             entry, label, tokens = labels[n_index]
             name_tokens = set(tokens.split(" "))
             used: set[str] = set()

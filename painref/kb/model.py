@@ -373,6 +373,19 @@ def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, 
     return out
 
 
+def unmarked(text: str, keys: Collection[str]) -> str:
+    """The text without its source markers (see claims): what it says, not who says it."""
+    if "(" not in text:
+        return text
+    out: list[str] = []
+    start = 0
+    for found, parts in brackets(text):
+        if parts and all(reads_as_marker(p, keys) for p in parts):
+            out.append(text[start : found.start()])
+            start = found.end()
+    return "".join(out) + text[start:]
+
+
 def cite(text: str, seeds: Mapping[str, Seed], short: Mapping[str, str] | None = None) -> str:
     """Seed markers as the seeds' short names: "(001, 003)" -> "(Nortex, Access Pain)"."""
     if short is None:
