@@ -22,6 +22,8 @@ def shipped() -> Index:
         # Names tie (stenosis and spondylolisthesis both say "legs" and "standing"); the stenosis card says the rest.
         ("heavy numb legs standing in line at the store, better leaning on a cart", "spinal-stenosis"),
         ("burning shooting pain down the back of my leg to my foot", "sciatica"),
+        # No name matches it at all; the sciatica card says nearly every word.
+        ("tingling and numbness down one leg, the MRI shows a herniation", "sciatica"),
     ],
 )
 def test_a_description_is_settled_by_the_card_that_says_most_of_it(shipped: Index, query: str, expected: str) -> None:

@@ -24,7 +24,8 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   surgery"), while descriptions of five words or more whose best fit was right ranged down to
   40 ("MRI shows disc material squeezed out past the vertebra"); a lead below 5 was a coin toss
   between two families. So: never with three words or fewer; 60 and a lead of 10 with four;
-  40 and a lead of 5 with five or more.
+  40 and a lead of 5 with five or more. CARD_BASE = 50: a card no name matched is confident
+  only for five words or more of which it says at least 80 % (45 to 60 scored alike).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ DESCRIPTION_WORDS = 4
 SETTLE_FIT_SHORT, SETTLE_LEAD_SHORT = 60.0, 10.0
 SETTLE_FIT, SETTLE_LEAD = 40.0, 5.0
 SETTLE_CANDIDATES = 8
+CARD_BASE = 50.0
 # A word the card says outside its describing fields (in a risk, a question) counts half.
 ELSEWHERE = 0.5
 
@@ -128,17 +130,18 @@ def score_content(index: Index, words: list[str], scores: dict[int, tuple[float,
 def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
     """A description no name settles: the candidate whose whole card says most of it.
 
-    Each candidate's score is multiplied by the share of the query its card
-    holds, each word weighted by how few cards hold it (idf: "pain" counts for
+    The candidates are the best so far and the cards that say most of the query
+    (as if a name had scored CARD_BASE). Each candidate's score is multiplied by
+    the share of the query its card holds, each word weighted by how few cards
+    hold it (idf: "pain" counts for
     nothing, "grinding" for much), and by ELSEWHERE when the card says it only
     outside its describing fields. The best fit becomes confident when the
     query has at least DESCRIPTION_WORDS words, its fit reaches SETTLE_FIT
     (SETTLE_FIT_SHORT for exactly DESCRIPTION_WORDS words) and it leads every
     candidate of another family by SETTLE_LEAD (SETTLE_LEAD_SHORT).
     """
-
     unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 2))
-    if len(unique) < DESCRIPTION_WORDS or not scores or not index.has_fulltext:
+    if len(unique) < DESCRIPTION_WORDS or not index.has_fulltext:
         return
     held = [index.in_content(w) for w in unique]
     described = [index.in_content(w, DESCRIBING) for w in unique]
@@ -147,16 +150,25 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     total = sum(idf)
     if total <= 0:
         return
-    fits = []
-    for entry, (score, label) in sorted(scores.items(), key=lambda item: -item[1][0])[:SETTLE_CANDIDATES]:
-        share = (
+
+    def share(entry: int) -> float:
+        return (
             sum(
                 weight * (1.0 if entry in d else ELSEWHERE if entry in h else 0.0)
                 for weight, h, d in zip(idf, held, described, strict=True)
             )
             / total
         )
-        fits.append((score * share, entry, score, label))
+
+    named = sorted(scores.items(), key=lambda item: -item[1][0])[:SETTLE_CANDIDATES]
+    fits = [(score * share(entry), entry, score, label) for entry, (score, label) in named]
+    # Cards that say most of the description though no name matched it ("numbness down one leg,
+    # herniation on MRI"), each as if a name had scored CARD_BASE.
+    said = sorted({e for h in held for e in h} - set(scores), key=lambda e: -share(e))[:SETTLE_CANDIDATES]
+    rows = index.entries(said)
+    fits += [(CARD_BASE * share(e), e, CARD_BASE, rows[e][2]) for e in said]
+    if not fits:
+        return
     fits.sort(key=lambda item: -item[0])
     fit, best, score, label = fits[0]
     short = len(unique) == DESCRIPTION_WORDS
