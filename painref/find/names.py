@@ -118,7 +118,7 @@ def max_edits(word: str) -> int:
     return 0 if n <= 3 else 1 if n <= 7 else 2
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Hit:
     kind: EntryKind
     id: str

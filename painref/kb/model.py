@@ -51,7 +51,7 @@ GUIDE_SECTIONS = ("candidacy", "expectations", "care-team", "questions")
 RELIEF_BANDS = ("hours", "days", "weeks-to-months", "months-to-years", "not-stated")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Source:
     """A seed document (``seed`` set) or a full citation (``title`` etc. set)."""
 
@@ -101,7 +101,7 @@ class Source:
         return out
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Link:
     """A condition-procedure link with the procedure's role for that condition."""
 
@@ -109,7 +109,7 @@ class Link:
     role: str
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class IcdCode:
     code: str
     description: str
@@ -179,7 +179,7 @@ class Condition:
     kind: Kind = "condition"
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Seed:
     """One of the source documents the knowledge base is written from (data/sources.yaml)."""
 
@@ -190,7 +190,7 @@ class Seed:
     about: str
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Term:
     id: str
     term: str
@@ -199,7 +199,7 @@ class Term:
     sources: tuple[Source, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class GuideSection:
     id: str
     title: str
@@ -207,7 +207,7 @@ class GuideSection:
     sources: tuple[Source, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Note:
     """A layer's own note on an entry (a clinic's protocol, a trainee's mnemonic)."""
 
