@@ -128,11 +128,13 @@ def _page(text: str) -> bool:
 
     Only when stdout is a terminal: a pipe or a file always gets the text itself.
     """
+    stream = sys.stdout
+    if stream is None or not stream.isatty():
+        return False
     import os
     import shutil
 
-    stream = sys.stdout
-    if stream is None or not stream.isatty() or text.count("\n") < shutil.get_terminal_size().lines:
+    if text.count("\n") < shutil.get_terminal_size().lines:
         return False
     import shlex
     import subprocess
