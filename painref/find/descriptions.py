@@ -133,12 +133,12 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     The candidates are the best so far and the cards that say most of the query
     (as if a name had scored CARD_BASE). Each candidate's score is multiplied by
     the share of the query its card holds, each word weighted by how few cards
-    hold it (idf: "pain" counts for
-    nothing, "grinding" for much), and by ELSEWHERE when the card says it only
-    outside its describing fields. The best fit becomes confident when the
-    query has at least DESCRIPTION_WORDS words, its fit reaches SETTLE_FIT
-    (SETTLE_FIT_SHORT for exactly DESCRIPTION_WORDS words) and it leads every
-    candidate of another family by SETTLE_LEAD (SETTLE_LEAD_SHORT).
+    hold it (idf: "pain" counts for nothing, "grinding" for much), and by
+    ELSEWHERE when the card says it only outside its describing fields. The best
+    fit becomes confident when the query has at least DESCRIPTION_WORDS words,
+    its fit reaches SETTLE_FIT (SETTLE_FIT_SHORT for exactly DESCRIPTION_WORDS
+    words) and it leads every candidate of another family by SETTLE_LEAD
+    (SETTLE_LEAD_SHORT).
     """
     unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 2))
     if len(unique) < DESCRIPTION_WORDS or not index.has_fulltext:
@@ -164,7 +164,7 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     fits = [(score * share(entry), entry, score, label) for entry, (score, label) in named]
     # Cards that say most of the description though no name matched it ("numbness down one leg,
     # herniation on MRI"), each as if a name had scored CARD_BASE.
-    said = sorted({e for h in held for e in h} - set(scores), key=lambda e: -share(e))[:SETTLE_CANDIDATES]
+    said = sorted({e for h in held for e in h} - set(scores), key=lambda e: (-share(e), e))[:SETTLE_CANDIDATES]
     rows = index.entries(said)
     fits += [(CARD_BASE * share(e), e, CARD_BASE, rows[e][2]) for e in said]
     if not fits:
