@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -348,12 +349,24 @@ AUTHOR_YEAR = re.compile(r"[A-Z][^\s();,]*(?: [^\s();,]+){0,3} (?:19|20)\d\d[a-z
 def brackets(text: str) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
     """Every bracket of the text with its parts, split at "," or ";" (a bracket broken over lines reads as one)."""
     for found in _GROUP.finditer(text):
-        yield found, tuple(p for p in _PART_SPLIT.split(" ".join(found.group(1).split())) if p)
+        yield found, _parts(found.group(1))
+
+
+# The same few markers ("(Nortex)", "(ASRA 2018)") recur thousands of times in a knowledge base:
+# each is split and read once.
+@functools.lru_cache(maxsize=4096)
+def _parts(inner: str) -> tuple[str, ...]:
+    return tuple(p for p in _PART_SPLIT.split(" ".join(inner.split())) if p)
 
 
 def reads_as_marker(part: str, keys: Collection[str]) -> bool:
     """A seed's number ("001"), one of the entry's citation `keys`, or a citation's form ("Cohen 2020")."""
-    return part in keys or bool(SEED_NUMBER.fullmatch(part) or AUTHOR_YEAR.fullmatch(part))
+    return part in keys or _citation_form(part)
+
+
+@functools.lru_cache(maxsize=4096)
+def _citation_form(part: str) -> bool:
+    return bool(SEED_NUMBER.fullmatch(part) or AUTHOR_YEAR.fullmatch(part))
 
 
 def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
