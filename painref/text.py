@@ -38,8 +38,8 @@ def squash(text: str) -> str:
 
 
 # Function words carry no meaning for lookup.
-FUNCTION_WORDS = """a about after am an and any are as at be been before being by can could did do does doing due
-    during for from get got had has have having how i if in into is it its me my of on or our should
+FUNCTION_WORDS = """a about after am an and any are as at be because been before being by can could did do does
+    doing due during for from get got had has have having how i if in into is it its me my of on or our should
     so than that the their them then there these they this those to too vs versus was we were what
     when where which while who why will with would you your ll ve re"""
 # Words that say what the user wants to know, not what about: "how long does rfa last",
@@ -49,7 +49,7 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
     effects complication complications recovery recover recovering cost costs price insurance covered
     success successful effective take takes time prepare preparation expect expected happen happens
     normal difference different compare compared comparison better best option options candidate good treat
-    treats treated treating treatment treatments relief still done real worth cause causes caused causing"""
+    treats treated treating treatment treatments relief still done real worth cause causes"""
 # Which side is treated does not change which procedure or condition is meant: "bilateral L4-5 MBB".
 SIDE_WORDS = "bilateral unilateral left right sided"
 # How bad it is does not say what it is: "my hip arthritis is really bad".

@@ -38,16 +38,3 @@ def test_a_description_no_name_matches_is_settled_by_the_cards(shipped: Index) -
 @pytest.mark.parametrize("query", ["wrist ganglion cyst removal surgery", "shoulder replacement surgery recovery time"])
 def test_a_description_of_something_else_is_not_settled(shipped: Index, query: str) -> None:
     assert shipped.match(query).matches == []
-
-
-def test_without_full_text_a_description_is_left_to_names(shipped: Index) -> None:
-    from painref.find import descriptions
-
-    scores = {1: (70.0, "label"), 2: (60.0, "other")}
-    shipped.has_fulltext = False
-    try:
-        descriptions.settle(shipped, ["heavy", "numb", "leg", "standing"], scores)
-        descriptions.score_content(shipped, ["heavy", "numb", "leg", "standing"], scores)
-    finally:
-        shipped.has_fulltext = True
-    assert scores == {1: (70.0, "label"), 2: (60.0, "other")}

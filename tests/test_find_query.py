@@ -1,10 +1,10 @@
-"""Reading a query before matching: comparisons, negations, spinal levels, bounds."""
+"""Reading a query before matching: comparisons, spinal levels, shorthand, bounds."""
 
 from __future__ import annotations
 
 import pytest
 
-from painref.find.query import comparison, negations, reading
+from painref.find.query import comparison, expand, negations, reading
 
 
 @pytest.mark.parametrize(
@@ -28,9 +28,22 @@ def test_negations_say_not() -> None:
     assert negations("don") == "don"
 
 
+def test_shorthand_stands_for_its_word_in_the_plural_too() -> None:
+    assert [expand(w) for w in ("inj", "injs", "fxs", "stim", "facet", "us")] == [
+        "injection", "injection", "fracture", "stimulator", "facet", "us",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("query", "read"),
-    [("L4-5 facet", "lumbar facet"), ("c-spine rfa", "cervical rfa"), ("T12 fracture", "thoracic fracture")],
+    [
+        ("L4-5 facet", "lumbar facet"),
+        ("c-spine rfa", "cervical rfa"),
+        ("T12 fracture", "thoracic fracture"),
+        ("L5-S1 disc", "lumbar disc"),
+        ("C9 rfa", "C9 rfa"),  # no such level: left as typed
+        ("L7 and S6", "L7 and S6"),
+    ],
 )
 def test_spinal_levels_name_a_region(query: str, read: str) -> None:
     assert reading(query) == read

@@ -3,8 +3,10 @@
 Words are normalised first: case, accents and punctuation folded, plurals made
 singular ("SI-Joint injections" -> "si joint injection"), spinal levels read as
 regions ("L4-5" -> lumbar). Function words and words of intent ("what is", "how
-long does ... last", "risks of", "recovery after") are dropped. "X vs Y" and
-"difference between X and Y" are matched on X (the command compares them).
+long does ... last", "risks of", "recovery after") are dropped. A comparison
+("X vs Y", "X compared with Y", "how is X different from Y", "difference between
+X and Y"; painref.find.query) is matched on X (the command compares them), or as a
+whole when X names nothing.
 
 Ranking:
 
@@ -37,7 +39,7 @@ Ranking:
    alone: Y is what is asked, as "painful" is in "is X painful".
 3. Descriptions (only when no name is confident): the cards' describing fields
    ranked by bm25 for any of the query's words (painref.find.descriptions).
-4. Settling (still nothing confident, four words or more): each candidate's score
+4. Settling (no name confident, four words or more): each candidate's score
    times the idf-weighted share of the query its whole card says; a clear best fit
    is confident ("legs heavy and numb standing, relieved by bending forward" is
    spinal stenosis, not spondylolisthesis; painref.find.descriptions).
@@ -79,7 +81,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from painref.find.query import MAX_QUERY_CHARS, SHORTHAND, comparison, reading
+from painref.find.query import MAX_QUERY_CHARS, comparison, expand, reading
 from painref.text import STOPWORDS, normalize, words_of
 
 CONFIDENT = 80.0
@@ -98,7 +100,7 @@ QUESTION_WORDS = frozenset(
 SUGGEST = 45.0
 # In "X for Y" a name covering only Y ranks this much below one covering X (they tie otherwise).
 FOR_TAIL = 2.0
-CAUSE = ("cause", "causes", "causing")
+CAUSE = ("cause", "causes")  # "X causing Y" describes a condition: not a question about X
 GENERIC_CAP = 60.0
 GENERIC_WEIGHT = 0.25
 AMBIGUOUS_TIE = 3
@@ -288,15 +290,18 @@ class Index:
                     found[candidate] = min(found.get(candidate, 99), int(distance))
         return found
 
-    def match(self, query: str, limit: int = MAX_MATCHES) -> Result:
+    def match(self, query: str, limit: int = MAX_MATCHES, sides: bool = True) -> Result:
         query = query[: MAX_QUERY_CHARS * 4]  # before any pattern runs over it: 100 000 spaces take no time
-        sides = comparison(query)
-        if sides is not None:  # "X vs Y", "difference between X and Y": what is asked about first
-            first = self.match(sides[0], limit)
-            return Result(query, first.matches, first.suggestions, first.unexplained)
+        compared = comparison(query) if sides else None
+        if compared is not None:  # "X vs Y", "difference between X and Y": what is asked about first
+            first = self.match(compared[0], limit, sides=False)
+            if first.matches:
+                return Result(query, first.matches, first.suggestions, first.unexplained)
+            # X names nothing: the words were a sentence ("is my pain different from sciatica").
+            return self.match(query, limit, sides=False)
         result = Result(query=query)
         text = reading(query)
-        norm = " ".join(SHORTHAND.get(w, w) for w in normalize(text)[:MAX_QUERY_CHARS].split())
+        norm = " ".join(expand(w) for w in normalize(text)[:MAX_QUERY_CHARS].split())
         if not norm:
             return result
         scores: dict[int, tuple[float, str]] = {}
@@ -328,14 +333,10 @@ class Index:
         # what is asked ("can I drive home after a nerve block").
         position = [i for i, w in enumerate(words) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
         question = words[0] in QUESTION_WORDS or query.rstrip().endswith("?")
-        # "X for Y" asks about X: "SGB for PTSD" is the block, "rfa for knee OA" the ablation.
+        # "X for Y" asks about X: "SGB for PTSD" is the block, "rfa for knee OA" the ablation; so does
+        # "can X cause Y" ("can a lumbar epidural cause headache" is the epidural).
         joint = next((i for i, w in enumerate(words) if w in ("for", *CAUSE)), None)
         head_end = joint if joint is not None and position and position[0] < joint else None
-        if head_end is not None and words[head_end] in CAUSE:
-            # "can X cause Y" asks about X; Y is what is asked, as "painful" is in "is X painful".
-            content = [w for w, at in zip(content, position, strict=True) if at < head_end]
-            position = [at for at in position if at < head_end]
-            head_end = None
         self._score_tokens(
             content, scores, fuzzy=not scores, exact_only=exact_only, result=result, typed=typed,
             position=position, question=question, head_end=head_end,
@@ -411,7 +412,7 @@ class Index:
             if n not in cache:
                 found: set[int] = self.in_content(words[n]) if self.ix == "entries" else set()
                 labels = {m for t in matches[n] for m in self.postings(t)} if weights[n] == 1.0 else set()
-                if found is not None and labels and self.ix == "entries":
+                if labels and self.ix == "entries":
                     found |= self.linked({entry for entry, _label, _tokens in self._labels(labels).values()})
                 cache[n] = found
             return cache[n]
@@ -419,6 +420,10 @@ class Index:
         # Names sharing only generic words with the query cannot reach SUGGEST when it
         # has an informative word: score only names that share an informative one.
         informative = [found for i, found in enumerate((*matches, *glued)) if found and weights[i % len(words)] == 1.0]
+        if informative and head_end is not None:
+            # What "X for Y" or "can X cause Y" asks about is X, generic words or not ("can a nerve block
+            # cause numbness"): names of X are candidates too.
+            informative += [matches[n] for n in range(len(words)) if position[n] < head_end and matches[n]]
         candidates: set[int] = set()
         for found in informative or (*matches, *glued):
             for token in found:

@@ -1,13 +1,14 @@
 """Reading a query before it is matched: what the words say, as clinicians and patients type them.
 
-* Spinal levels name a region: "C6", "L4-5", "L5-S1", "c-spine" -> cervical, lumbar ...
-* "didn't", "won't", "can't" say "not" ("my back surgery didn't work").
-* Shorthand of clinical notes stands for its word ("facet inj", "spinal cord stim", "L1 fx").
+* Spinal levels name a region: "C6", "T12", "L4-5", "L5-S1", "c-spine" -> cervical, thoracic,
+  lumbar ...; a level that does not exist ("C9", "L7") is left as typed.
+* "didn't", "won't", "can't" say "not", as lay terms do ("did not fix my pain", "cannot sit").
+* Shorthand of clinical notes stands for its word ("facet inj", "spinal cord stim", "L1 fxs").
 * "X vs Y", "X compared with Y", "how is X different from Y" and "difference between X
   and Y" are comparisons (the command compares X and Y; lookup is about X).
 
-Every pattern runs over a query cut to a bound first (MAX_QUERY_CHARS * 4): a run of
-100 000 spaces takes no time.
+reading() and comparison() cut the query to a bound (MAX_QUERY_CHARS * 4) before any
+pattern runs over it: a run of 100 000 spaces takes no time.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 
 MAX_QUERY_CHARS = 200
-SHORTHAND = {"inj": "injection", "injs": "injections", "injxn": "injection", "stim": "stimulator", "fx": "fracture"}
+SHORTHAND = {"inj": "injection", "injxn": "injection", "stim": "stimulator", "fx": "fracture"}
 
 # Possessive runs of spaces: a long run is scanned once, not once for every place it could start.
 _VS = re.compile(
@@ -36,22 +37,35 @@ def comparison(query: str) -> list[str] | None:
 
 
 # Spinal levels as clinicians write them: "C6", "T12", "L4-5", "L5-S1", "c-spine" name a region of the spine.
-_LEVEL = re.compile(r"\b([CcTtLlSs])(?:1[0-2]|[1-9])(?:\s*[-/]\s*[CcTtLlSs]?(?:1[0-2]|[1-9]))?\b|\b([CcTtLl])-spine\b")
+_LEVEL = re.compile(r"\b([CcTtLlSs])(1[0-2]|[1-9])(?:\s*[-/]\s*[CcTtLlSs]?(?:1[0-2]|[1-9]))?\b|\b([CcTtLl])-spine\b")
 _REGION = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
+_LEVELS = {"c": 8, "t": 12, "l": 5, "s": 5}  # C1-C8 (nerve roots), T1-T12, L1-L5, S1-S5
 
 
-# "didn't", "won't", "can't" say "not": "my back surgery didn't work" is "back surgery did not fix my pain".
-_NOT = re.compile(r"\b(?:(ca)|(wo)|(\w+?))n['\u2019]t\b", re.IGNORECASE)
+def spinal_levels(text: str) -> str:
+    def region(found: re.Match[str]) -> str:
+        letter = (found.group(1) or found.group(3)).lower()
+        if found.group(2) and int(found.group(2)) > _LEVELS[letter]:
+            return found.group(0)  # "C9" is no level: left as typed
+        return _REGION[letter]
+
+    return _LEVEL.sub(region, text)
+
+
+# "didn't", "won't", "can't" say "not" (lay terms say "did not fix my pain", "cannot sit").
+_NOT = re.compile(r"\b(?:(ca)|(wo)|(\w+?))n['\u2019\u02bc]t\b", re.IGNORECASE)
 
 
 def negations(text: str) -> str:
     return _NOT.sub(lambda m: "cannot" if m.group(1) else "will not" if m.group(2) else m.group(3) + " not", text)
 
 
-def spinal_levels(text: str) -> str:
-    return _LEVEL.sub(lambda m: _REGION[(m.group(1) or m.group(2)).lower()], text)
-
-
 def reading(query: str) -> str:
-    """The query with spinal levels read as regions and negations spelled out (still to be normalised)."""
+    """The query, cut to its bound, with spinal levels read as regions and negations spelled out
+    (still to be normalised)."""
     return negations(spinal_levels(query[: MAX_QUERY_CHARS * 4]))
+
+
+def expand(word: str) -> str:
+    """A normalised word, or what its shorthand stands for ("inj" and "injs" -> "injection")."""
+    return SHORTHAND.get(word) or (SHORTHAND.get(word[:-1], word) if word.endswith("s") else word)

@@ -38,7 +38,7 @@ REQUIRED_FILES = ("procedures.yaml", "conditions.yaml")
 DATA_HINT = "--data and PAINREF_DATA name a directory"
 
 
-@dataclass(slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Layer:
     name: str
     path: Path

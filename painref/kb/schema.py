@@ -160,7 +160,7 @@ _INF = float("inf")
 
 def _text_or_reason(value: Any) -> tuple[str, str]:
     """(the text, "") or ("", why it is not text): a number counts as text, a list or a placeholder does not."""
-    if type(value) is str:  # the common case first
+    if isinstance(value, str):  # the common case first
         text = value.strip()
     elif isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == _INF:
         return "", f"expected text, found {_kind(value)}"
