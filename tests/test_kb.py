@@ -222,6 +222,14 @@ def test_byte_order_mark_and_yaml_1_2_words(kb_dir: Path) -> None:
     assert any(p.recovery == "no" for p in kb.procedures.values())
 
 
+def test_core_schema_scalars() -> None:
+    """Plain scalars follow YAML 1.2's core schema; a non-specific tag ("! 123") makes text."""
+    from painref.kb.yamlfile import load
+
+    data, _marks = load("a: 123\nb: ! 123\nc: '123'\nd: on\ne: null\nf: 1.5\ng: 0x1F\n", "x.yaml")
+    assert data == {"a": 123, "b": "123", "c": "123", "d": "on", "e": None, "f": 1.5, "g": 31}
+
+
 def test_placeholder_text_is_refused(kb_dir: Path) -> None:
     replace(kb_dir / "procedures.yaml", "recovery: Home the same day.", "recovery: TBD")
     [problem] = problems_for(kb_dir)

@@ -183,7 +183,7 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
                 if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                     raise fail(_refused(event), event)
                 value = event.value
-                plain = not event.style and event.implicit[0]
+                plain = not event.style and event.implicit[0] and event.tag is None  # "! 123" is text (YAML 1.2)
                 if plain and not (value[:1].isalpha() and value not in _WORDS):  # else text, as written
                     value = _scalar(value, True, file, event.start_mark.line + 1)
                 if stack and keys[-1] is waiting and type(stack[-1]) is dict:
