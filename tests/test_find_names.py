@@ -150,6 +150,8 @@ def test_the_unexplained_word_is_named(shipped: Index) -> None:
         ("difference between kyphoplasty and vertebroplasty", "kyphoplasty"),
         ("is my pain different from sciatica", "sciatica"),  # not a comparison: "my pain" names nothing
         ("cprs", "complex-regional-pain-syndrome"),
+        ("foraminal epidural", "transforaminal-epidural-steroid-injection"),  # an anatomical prefix left off
+        ("thecal pump", "intrathecal-pain-pump"),
         # "Can X cause Y" is about X; shorthand of notes is read as its word.
         ("can a nerve block cause numbness", "nerve-block"),
         ("can radiofrequency ablation cause numbness", "radiofrequency-ablation"),  # not a variant whose card says it

@@ -18,8 +18,10 @@ Ranking:
    term) exactly, by edit distance (max_edits; a transposition is one edit; never
    for a word of three letters or fewer, one typed with punctuation in it, or a
    word of up to five letters typed in capitals among others, an abbreviation), by
-   prefix (five letters or more, at least half the word), or glued to the next
-   query word. Only labels sharing a (fuzzy) word with the query are scored:
+   prefix (five letters or more, at least half the word), without its anatomical
+   prefix ("foraminal" -> transforaminal, "thecal" -> intrathecal; like one edit),
+   or glued to the next query word. Only labels sharing a (fuzzy) word with the
+   query are scored:
 
        100 * got / against * (NAME_BASE + (1 - NAME_BASE) * share_of_label_matched)
            - 3 * edits - EXPLAINED_COST * (weight of each word the card explains)
@@ -108,6 +110,7 @@ TIE_WINDOW = 6.5
 # A word in more than this share of entries is generic ("pain", "injection", "nerve").
 GENERIC_SHARE = 0.10
 MAX_MATCHES = 8
+ANATOMICAL_PREFIXES = ("trans", "inter", "intra", "epi", "peri", "para", "supra", "sub")
 MAX_SUGGESTIONS = 5
 
 EntryKind = Literal["procedure", "condition", "term"]
@@ -277,6 +280,10 @@ class Index:
                     break
                 if 2 * len(word) >= len(candidate):
                     found.setdefault(candidate, 1)  # half a word or more typed: costs like one edit
+            # The word without its anatomical prefix ("foraminal epidural" is transforaminal).
+            for prefix in ANATOMICAL_PREFIXES:
+                if self.known(prefix + word):
+                    found.setdefault(prefix + word, 1)
         # `typed`: the word's length as typed, before a plural was folded ("cprs" -> "cpr" is 4 letters).
         edits = max_edits("x" * max(len(word), typed)) if fuzzy else 0
         if edits:
