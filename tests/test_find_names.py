@@ -152,6 +152,7 @@ def test_the_unexplained_word_is_named(shipped: Index) -> None:
         ("cprs", "complex-regional-pain-syndrome"),
         ("foraminal epidural", "transforaminal-epidural-steroid-injection"),  # an anatomical prefix left off
         ("thecal pump", "intrathecal-pain-pump"),
+        ("should I fast before a nerve block", "nerve-block"),  # a name of generic words, said in full
         # "Can X cause Y" is about X; shorthand of notes is read as its word.
         ("can a nerve block cause numbness", "nerve-block"),
         ("can radiofrequency ablation cause numbness", "radiofrequency-ablation"),  # not a variant whose card says it

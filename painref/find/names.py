@@ -20,8 +20,9 @@ Ranking:
    word of up to five letters typed in capitals among others, an abbreviation), by
    prefix (five letters or more, at least half the word), without its anatomical
    prefix ("foraminal" -> transforaminal, "thecal" -> intrathecal; like one edit),
-   or glued to the next query word. Only labels sharing a (fuzzy) word with the
-   query are scored:
+   or glued to the next query word. Only labels sharing a (fuzzy) informative word
+   with the query are scored, and in a question also labels of generic words that
+   the query says in full ("can I drive home after a nerve block"):
 
        100 * got / against * (NAME_BASE + (1 - NAME_BASE) * share_of_label_matched)
            - 3 * edits - EXPLAINED_COST * (weight of each word the card explains)
@@ -436,6 +437,15 @@ class Index:
             for token in found:
                 candidates.update(self.postings(token))
         labels = self._labels(candidates)
+        if informative and question:
+            # In a question, a name made only of generic words counts when the query says all of it
+            # ("can I drive home after a nerve block").
+            said = set(words)
+            rest = {n for i, found in enumerate(matches) if weights[i] != 1.0 for t in found for n in self.postings(t)}
+            more = self._labels(rest - candidates)
+            kept = {n: row for n, row in more.items() if set(row[2].split(" ")) <= said}
+            labels.update(kept)
+            candidates |= set(kept)
         missing: dict[str, int] = {}
         for n_index in sorted(candidates):  # in label order: an entry's name before its aliases and lay terms
             entry, label, tokens = labels[n_index]
