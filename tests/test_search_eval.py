@@ -39,10 +39,10 @@ FLOORS = {
     "names": 99,
     "abbreviations": 96,
     "typos": 98,
-    "synonyms": 96,
+    "synonyms": 97,
     "lay": 92,
     "symptoms": 82,
-    "questions": 94,
+    "questions": 96,
     "negatives": 99,
 }
 HELDOUT_FLOORS = {
@@ -52,7 +52,7 @@ HELDOUT_FLOORS = {
     "synonyms": 98,
     "lay": 92,
     "symptoms": 83,
-    "questions": 95,
+    "questions": 96,
     "negatives": 98,
 }
 
