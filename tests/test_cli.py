@@ -86,6 +86,13 @@ def test_compare_general_words_pick_family_entries() -> None:
     assert code == 0 and "Typical relief" in out and "Bleeding risk" in out
 
 
+def test_compare_reads_one_quoted_comparison() -> None:
+    for words in ("rfa vs epidural", "how is rfa different from an epidural"):
+        data = run_json("compare", words)
+        assert isinstance(data, dict)
+        assert [p["id"] for p in data["procedures"]] == ["radiofrequency-ablation", "epidural-steroid-injection"]
+
+
 def test_compare_rejects_a_condition_with_exit_2() -> None:
     code, out, err = run("compare", "rfa", "sciatica", *DATA)
     assert code == 2 and out == ""

@@ -202,6 +202,12 @@ def _field(record: dict[str, Any], field: str) -> Reply:
 def compare(store: Store, names: list[str]) -> Reply:
     from painref.views.records import procedure_record
 
+    if len(names) == 1:  # one quoted argument may still say "X vs Y" or "how is X different from Y"
+        from painref.find.query import comparison
+
+        sides = comparison(names[0])
+        if sides:
+            names = [part for side in sides for part in (side, "vs")][:-1]
     procs = split_procedures(store, names)
     if len({p.id for p in procs}) < len(procs):
         raise PainrefError(
@@ -224,7 +230,8 @@ SEPARATORS = ("vs", "vs.", "versus")
 def split_procedures(store: Store, args: list[str]) -> list[Procedure]:
     """The procedures a compare names: the best split of its words ("genicular rfa epidural" is two).
 
-    "vs" separates explicitly, and a quoted argument is never split. Every way to
+    "vs" separates explicitly, and a quoted argument is never split (compare reads a lone
+    quoted "X vs Y" or "how is X different from Y" as a comparison first). Every way to
     split the rest into two or more procedures is tried; the split whose parts are
     all confident procedures with the best mean score wins. Two best splits that
     name different procedures are a usage error: the user says which.
