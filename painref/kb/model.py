@@ -349,24 +349,28 @@ AUTHOR_YEAR = re.compile(r"[A-Z][^\s();,]*(?: [^\s();,]+){0,3} (?:19|20)\d\d[a-z
 def brackets(text: str) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
     """Every bracket of the text with its parts, split at "," or ";" (a bracket broken over lines reads as one)."""
     for found in _GROUP.finditer(text):
-        yield found, _parts(found.group(1))
+        inner = found.group(1)
+        yield found, _cached_parts(inner) if len(inner) <= _CACHED else _parts(inner)
 
 
-# The same few markers ("(Nortex)", "(ASRA 2018)") recur thousands of times in a knowledge base:
-# each is split and read once.
-@functools.lru_cache(maxsize=4096)
 def _parts(inner: str) -> tuple[str, ...]:
     return tuple(p for p in _PART_SPLIT.split(" ".join(inner.split())) if p)
 
 
 def reads_as_marker(part: str, keys: Collection[str]) -> bool:
     """A seed's number ("001"), one of the entry's citation `keys`, or a citation's form ("Cohen 2020")."""
-    return part in keys or _citation_form(part)
+    return part in keys or (_cached_form(part) if len(part) <= _CACHED else _citation_form(part))
 
 
-@functools.lru_cache(maxsize=4096)
 def _citation_form(part: str) -> bool:
     return bool(SEED_NUMBER.fullmatch(part) or AUTHOR_YEAR.fullmatch(part))
+
+
+# The same few markers ("(Nortex)", "(ASRA 2018)") recur thousands of times in a knowledge base:
+# each short one is split and read once (a long bracket is prose, and is not kept).
+_CACHED = 120
+_cached_parts = functools.lru_cache(maxsize=4096)(_parts)
+_cached_form = functools.lru_cache(maxsize=4096)(_citation_form)
 
 
 def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
