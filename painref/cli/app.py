@@ -86,6 +86,7 @@ def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: 
 
     The best match is shown in full; other close matches follow. With no
     confident match, the nearest suggestions are shown and the exit code is 1.
+    Lay words, a description of symptoms, a question or "X vs Y" work too.
 
     Examples:
 
@@ -93,6 +94,8 @@ def lookup(query: Words, json: JsonOpt = False, data: DataOpt = None, no_pager: 
       painref lookup sciatica
       painref lookup knee rfa
       painref lookup "slipped disc" --json
+      painref lookup numb heavy legs when standing, better bending forward
+      painref lookup can a lumbar epidural cause headache
     """
     _exit(run_with_store(lambda store: commands.lookup(store, query), data, json, not no_pager))
 
