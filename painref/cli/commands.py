@@ -106,10 +106,9 @@ def lookup(store: Store, words: list[str]) -> Reply:
     require_words(query)
     from painref.find.query import comparison
 
-    sides = comparison(query)
-    if sides is not None:  # "rfa vs epidural", "difference between kyphoplasty and vertebroplasty"
+    if comparison(query) is not None:  # "rfa vs epidural", "difference between kyphoplasty and vertebroplasty"
         try:
-            return compare(store, [sides[0], "vs", *sides[1:]])
+            return compare(store, [query])
         except PainrefError:
             pass  # not two procedures: look up what was asked about first
     result = entries_index(store).match(query)

@@ -341,6 +341,7 @@ _MARKER = re.compile(r"\(([^()]*\b\d{3}\b[^()]*)\)")
 _SEED_NUMBER = re.compile(r"\b(\d{3})\b")
 _GROUP = re.compile(r"\(([^()]*)\)")
 _PART_SPLIT = re.compile(r"\s*[;,]\s*")
+_WORD = re.compile(r"\w")
 SEED_NUMBER = re.compile(r"\d{3}")
 # "Cohen 2020", "ASRA 2018", "Ruiz Santiago 2014": a parenthetical part that reads as a citation.
 AUTHOR_YEAR = re.compile(r"[A-Z][^\s();,]*(?: [^\s();,]+){0,3} (?:19|20)\d\d[a-z]?")
@@ -385,22 +386,14 @@ def claims(text: str, keys: Collection[str] = ()) -> list[tuple[str, tuple[str, 
         if parts and all(reads_as_marker(p, keys) for p in parts):
             out.append((text[start : found.start()], parts))
             start = found.end()
-    if re.search(r"\w", text[start:]):
+    if _WORD.search(text, start):
         out.append((text[start:], ()))
     return out
 
 
 def unmarked(text: str, keys: Collection[str]) -> str:
     """The text without its source markers (see claims): what it says, not who says it."""
-    if "(" not in text:
-        return text
-    out: list[str] = []
-    start = 0
-    for found, parts in brackets(text):
-        if parts and all(reads_as_marker(p, keys) for p in parts):
-            out.append(text[start : found.start()])
-            start = found.end()
-    return "".join(out) + text[start:]
+    return "".join(claim for claim, _parts in claims(text, keys)) if "(" in text else text
 
 
 def cite(text: str, seeds: Mapping[str, Seed], short: Mapping[str, str] | None = None) -> str:

@@ -123,10 +123,13 @@ def _quote(text: str, line: int) -> str:
     return f": {lines[line - 1].strip()[:80]!r}" if 0 < line <= len(lines) else ""
 
 
-def _refused(event: Any) -> str:
+def _refused(event: Any) -> str | None:
+    """Why a scalar, list or mapping event is refused (an anchor, a tag other than "!"), or None."""
     if event.anchor is not None:
         return "anchors and aliases (&name, *name) are not allowed"
-    return f"tags such as {event.tag} are not allowed"
+    if event.tag is not None and event.tag != "!":
+        return f"tags such as {event.tag} are not allowed"
+    return None
 
 
 def _line_of(event: Any) -> int:
@@ -180,8 +183,8 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
             kind = type(event)
             if kind is scalar:
                 # The common case, inlined: a scalar in an open list, or a key or value in a mapping.
-                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
-                    raise fail(_refused(event), event)
+                if why := _refused(event):
+                    raise fail(why, event)
                 value = event.value
                 plain = not event.style and event.implicit[0] and event.tag is None  # "! 123" is text (YAML 1.2)
                 if plain and not (value[:1].isalpha() and value not in _WORDS):  # else text, as written
@@ -195,8 +198,8 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
                 else:
                     add(value, event)
             elif kind is mapping or kind is sequence:
-                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
-                    raise fail(_refused(event), event)
+                if why := _refused(event):
+                    raise fail(why, event)
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nested deeper than {MAX_DEPTH} levels", event)
                 container: Any = {} if kind is mapping else []
