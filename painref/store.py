@@ -314,9 +314,10 @@ def memory_store(kb: KnowledgeBase, expected: str = "") -> Store:
 def _write(path: Path, kb: KnowledgeBase, expected: str) -> Path | None:
     """Compile into a temporary file beside `path` (0600, locked while written) and rename it into place."""
     import fcntl
-    import secrets
 
-    tmp = path.with_name(f".{path.stem}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    # os.urandom, not secrets: the name need only be unlikely to clash (O_EXCL refuses a clash),
+    # and secrets imports hashlib and hmac, a few milliseconds of every rebuild.
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError:
