@@ -39,7 +39,8 @@ def squash(text: str) -> str:
 
 # Function words carry no meaning for lookup.
 FUNCTION_WORDS = """a about after am an and any are as at be because been before being by can could did do does
-    doing due during for from get got had has have having how i if in into is it its me my of on or our should
+    doing due during for from get got had has have having he her hers herself him himself his how i if in into is
+    it its me my of on or our she should
     so than that the their them then there these they this those to too vs versus was we were what
     when where which while who why will with would you your ll ve re"""
 # Words that say what the user wants to know, not what about: "how long does rfa last",
