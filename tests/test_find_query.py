@@ -26,6 +26,24 @@ def test_negations_say_not() -> None:
     assert negations("my surgery didn't work") == "my surgery did not work"
     assert negations("I can’t sit, it won't stop") == "I cannot sit, it will not stop"
     assert negations("don") == "don"
+    # Typed without the apostrophe, as in a hurry; words that merely end in "nt" are left alone.
+    assert (
+        negations("cant sit, fusion didnt help, it doesnt stop") == "cannot sit, fusion did not help, it does not stop"
+    )
+    assert negations("patient wants a point") == "patient wants a point"
+
+
+@pytest.mark.parametrize(
+    ("query", "read"),
+    [
+        ("70M with knee pain x2wks", "with knee pain"),
+        ("pt c/o buttock pain, 45yo", "pt buttock pain,"),
+        ("80 y/o woman, thin bones", "woman, thin bones"),
+        ("L5 pain for 3 months", "lumbar pain for 3 months"),  # a duration in words is kept
+    ],
+)
+def test_a_notes_age_sex_and_duration_are_left_out(query: str, read: str) -> None:
+    assert " ".join(reading(query).split()) == read
 
 
 def test_shorthand_stands_for_its_word_in_the_plural_too() -> None:

@@ -2,7 +2,10 @@
 
 * Spinal levels name a region: "C6", "T12", "L4-5", "L5-S1", "c-spine" -> cervical, thoracic,
   lumbar ...; a level that does not exist ("C9", "L7") is left as typed.
-* "didn't", "won't", "can't" say "not", as lay terms do ("did not fix my pain", "cannot sit").
+* "didn't", "won't", "can't" say "not", as lay terms do ("did not fix my pain", "cannot sit");
+  so do "cant", "didnt", "doesnt", typed without the apostrophe.
+* A note's age, sex and duration ("70M", "45yo", "x2wks") and "c/o" are left out: they say who
+  and since when, not what.
 * Shorthand of clinical notes stands for its word ("facet inj", "spinal cord stim", "L1 fxs").
 * "X vs Y", "X compared with Y", "how is X different from Y" and "difference between X
   and Y" are comparisons (the command compares X and Y; lookup is about X).
@@ -52,18 +55,38 @@ def spinal_levels(text: str) -> str:
     return _LEVEL.sub(region, text)
 
 
-# "didn't", "won't", "can't" say "not" (lay terms say "did not fix my pain", "cannot sit").
-_NOT = re.compile(r"\b(?:(ca)|(wo)|(\w+?))n['\u2019\u02bc]t\b", re.IGNORECASE)
+# "didn't", "won't", "can't" say "not" (lay terms say "did not fix my pain", "cannot sit"); so do
+# the common ones typed without the apostrophe ("cant sit", "didnt help").
+_NOT = re.compile(
+    r"\b(?:(ca)|(wo)|(\w+?))n['\u2019\u02bc]t\b"
+    r"|\b(?:(cant)|(wont)|(do|did|does|is|are|was|were|could|would|should|have|has|had)nt)\b",
+    re.IGNORECASE,
+)
 
 
 def negations(text: str) -> str:
-    return _NOT.sub(lambda m: "cannot" if m.group(1) else "will not" if m.group(2) else m.group(3) + " not", text)
+    def said(m: re.Match[str]) -> str:
+        if m.group(1) or m.group(4):
+            return "cannot"
+        if m.group(2) or m.group(5):
+            return "will not"
+        return (m.group(3) or m.group(6)) + " not"
+
+    return _NOT.sub(said, text)
+
+
+# A case as notes give it: age and sex ("70M", "45yo", "80 y/o"), how long ("x2wks", "x 3 days"),
+# "c/o", "h/o". They say who and since when, not what: left out.
+_NOTE = re.compile(
+    r"\b\d+\s*(?:yo|y/o|yrs?\s+old|years?[- ]old|[MF])\b|\bx\s*\d+\s*(?:d|days?|wks?|weeks?|mos?|months?|h|hrs?)\b"
+    r"|\b[ch]/o\b",
+)
 
 
 def reading(query: str) -> str:
-    """The query, cut to its bound, with spinal levels read as regions and negations spelled out
-    (still to be normalised)."""
-    return negations(spinal_levels(query[: MAX_QUERY_CHARS * 4]))
+    """The query, cut to its bound, with spinal levels read as regions, negations spelled out and
+    a note's age, sex and duration left out (still to be normalised)."""
+    return negations(spinal_levels(_NOTE.sub(" ", query[: MAX_QUERY_CHARS * 4])))
 
 
 def expand(word: str) -> str:
