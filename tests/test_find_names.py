@@ -205,3 +205,12 @@ def test_a_name_that_says_what_x_is_for_ranks_first(shipped: Index) -> None:
 def test_a_typed_word_is_matched_by_a_name_before_a_card_explains_it(shipped: Index) -> None:
     # "cervicel" is two edits from "cervical": the cervical variant, not RFA in general whose card says "cervical".
     assert [h.id for h in shipped.match("cervicel rfa").matches][:1] == ["cervical-radiofrequency-ablation"]
+
+
+def test_a_whole_word_is_not_read_as_the_start_of_a_compound(shipped: Index) -> None:
+    # "vertebra" is a prefix of "vertebraplasty" (a spelling of vertebroplasty); a whole word typed
+    # matches only its inflections ("vertebral"), so the condition is found, not the procedure.
+    best = shipped.match("crushed vertebra").best
+    assert best is not None and best.id == "vertebral-compression-fracture"
+    best = shipped.match("vertebra fracture").best
+    assert best is not None and best.id == "vertebral-compression-fracture"
