@@ -41,6 +41,19 @@ def test_a_description_only_one_card_says_much_of_is_settled(shipped: Index) -> 
     assert best is not None and best.id == "vertebral-compression-fracture"
 
 
+def test_a_word_no_card_says_does_not_sink_a_description(shipped: Index) -> None:
+    # "blistery" and "grandma" are on no card: they weigh nothing, and the card that says the rest wins.
+    best = shipped.match("burning skin where the blistery shingles rash was, grandma").best
+    assert best is not None and best.id == "postherpetic-neuralgia"
+
+
+def test_pronouns_are_function_words(shipped: Index) -> None:
+    # "she", "his", "her" say who, not what: they neither sink a name nor pull toward a card that has them.
+    for query in ("she has sciatica", "his sciatica", "her sciatica is worse"):
+        best = shipped.match(query).best
+        assert best is not None and best.id == "sciatica", query
+
+
 @pytest.mark.parametrize("query", ["wrist ganglion cyst removal surgery", "shoulder replacement surgery recovery time"])
 def test_a_description_of_something_else_is_not_settled(shipped: Index, query: str) -> None:
     assert shipped.match(query).matches == []

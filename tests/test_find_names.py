@@ -208,9 +208,11 @@ def test_a_typed_word_is_matched_by_a_name_before_a_card_explains_it(shipped: In
 
 
 def test_a_whole_word_is_not_read_as_the_start_of_a_compound(shipped: Index) -> None:
-    # "vertebra" is a prefix of "vertebraplasty" (a spelling of vertebroplasty); a whole word typed
-    # matches only its inflections ("vertebral"), so the condition is found, not the procedure.
-    best = shipped.match("crushed vertebra").best
-    assert best is not None and best.id == "vertebral-compression-fracture"
-    best = shipped.match("vertebra fracture").best
-    assert best is not None and best.id == "vertebral-compression-fracture"
+    # "vertebra" is a prefix of "vertebraplasty" (a spelling of vertebroplasty): a whole word typed
+    # matches only its derived forms, so the condition is found and the procedure is not.
+    result = shipped.match("crushed vertebra")
+    assert result.best is not None and result.best.id == "vertebral-compression-fracture"
+    assert "vertebroplasty" not in [hit.id for hit in result.matches]
+    # Derived forms still match: "trochanter" is the trochanteric pain syndrome ("trochanteritis").
+    best = shipped.match("trochanter").best
+    assert best is not None and best.id == "greater-trochanteric-pain-syndrome"

@@ -40,6 +40,9 @@ def test_negations_say_not() -> None:
         ("pt c/o buttock pain, 45yo", "pt buttock pain,"),
         ("80 y/o woman, thin bones", "woman, thin bones"),
         ("L5 pain for 3 months", "lumbar pain for 3 months"),  # a duration in words is kept
+        ("45-year-old woman, 80 y.o. man, 45yoF", "woman, man,"),
+        ("C/O pain X2wks, h/o fusion x 1 yr", "pain , fusion"),
+        ("5F catheter, 10 M lidocaine at L4-5", "5F catheter, 10 M lidocaine at lumbar"),  # sizes, not ages
     ],
 )
 def test_a_notes_age_sex_and_duration_are_left_out(query: str, read: str) -> None:

@@ -19,7 +19,7 @@ Ranking:
    for a word of three letters or fewer, one typed with punctuation in it, or a
    word of up to five letters typed in capitals among others, an abbreviation), by
    prefix (five letters or more, at least half the word; a word known on its own only to
-   its inflections, INFLECTION letters longer at most), without its anatomical
+   its derived forms, DERIVED letters longer at most), without its anatomical
    prefix ("foraminal" -> transforaminal, "thecal" -> intrathecal; like one edit),
    or glued to the next query word. Only labels sharing a (fuzzy) informative word
    with the query are scored, and in a question also labels of generic words that
@@ -114,9 +114,10 @@ GENERIC_SHARE = 0.10
 MAX_MATCHES = 8
 ANATOMICAL_PREFIXES = ("trans", "inter", "intra", "epi", "peri", "para", "supra", "sub")
 MAX_SUGGESTIONS = 5
-# A whole word typed matches longer words as a prefix only as an inflection (vertebra -> vertebral,
-# vertebrae), not as a compound (vertebra -> vertebraplasty, another procedure's name).
-INFLECTION = 3
+# A whole word typed matches a longer word as a prefix only as a derived form, at most this many
+# letters longer (trochanter -> trochanteritis, hernia -> herniation, radic -> radicular), not as
+# a compound with another word (vertebra -> vertebraplasty, a procedure's name).
+DERIVED = 5
 
 EntryKind = Literal["procedure", "condition", "term"]
 
@@ -280,11 +281,14 @@ class Index:
         if self.known(word):
             found[word] = 0
         if len(word) >= 5:
+            longest = 2 * len(word)  # half a word or more typed: costs like one edit
+            if word in found:  # a whole word: only its derived forms
+                longest = min(longest, len(word) + DERIVED)
             for candidate in self._prefixed(word):
                 if not candidate.startswith(word):
                     break
-                if 2 * len(word) >= len(candidate) and (word not in found or len(candidate) <= len(word) + INFLECTION):
-                    found.setdefault(candidate, 1)  # half a word or more typed: costs like one edit
+                if len(candidate) <= longest:
+                    found.setdefault(candidate, 1)
             # The word without its anatomical prefix ("foraminal epidural" is transforaminal).
             for prefix in ANATOMICAL_PREFIXES:
                 if self.known(prefix + word):

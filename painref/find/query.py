@@ -75,18 +75,22 @@ def negations(text: str) -> str:
     return _NOT.sub(said, text)
 
 
-# A case as notes give it: age and sex ("70M", "45yo", "80 y/o"), how long ("x2wks", "x 3 days"),
-# "c/o", "h/o". They say who and since when, not what: left out.
+# A case as notes give it: age and sex ("45yo", "80 y.o.", "45-year-old", "70M"; two digits, as "5F"
+# is a catheter's size), how long ("x2wks", "x 1 yr"), "c/o", "h/o". They say who and since when,
+# not what: left out.
 _NOTE = re.compile(
-    r"\b\d+\s*(?:yo|y/o|yrs?\s+old|years?[- ]old|[MF])\b|\bx\s*\d+\s*(?:d|days?|wks?|weeks?|mos?|months?|h|hrs?)\b"
+    r"\b\d+\s*-?\s*(?:y/?o|y\.o\.?|(?:yr|year)s?[-\s]?old)[mf]?(?![a-z])"
+    r"|\b[1-9][0-9][mf]\b"
+    r"|\bx\s*\d+\s*(?:d|days?|wks?|weeks?|mos?|months?|yrs?|years?|h|hrs?|hours?)\b"
     r"|\b[ch]/o\b",
+    re.IGNORECASE,
 )
 
 
 def reading(query: str) -> str:
     """The query, cut to its bound, with spinal levels read as regions, negations spelled out and
     a note's age, sex and duration left out (still to be normalised)."""
-    return negations(spinal_levels(_NOTE.sub(" ", query[: MAX_QUERY_CHARS * 4])))
+    return negations(_NOTE.sub(" ", spinal_levels(query[: MAX_QUERY_CHARS * 4])))
 
 
 def expand(word: str) -> str:
