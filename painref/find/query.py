@@ -16,6 +16,7 @@ pattern runs over it: a run of 100 000 spaces takes no time.
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_QUERY_CHARS = 200
@@ -78,19 +79,29 @@ def negations(text: str) -> str:
 # A case as notes give it: age and sex ("45yo", "80 y.o.", "45-year-old", "70M"; two digits, as "5F"
 # is a catheter's size), how long ("x2wks", "x 1 yr"), "c/o", "h/o". They say who and since when,
 # not what: left out.
-_NOTE = re.compile(
-    r"\b\d+\s*-?\s*(?:y/?o|y\.o\.?|(?:yr|year)s?[-\s]?old)[mf]?(?![a-z])"
-    r"|\b[1-9][0-9][mf]\b"
-    r"|\bx\s*\d+\s*(?:d|days?|wks?|weeks?|mos?|months?|yrs?|years?|h|hrs?|hours?)\b"
-    r"|\b[ch]/o\b",
-    re.IGNORECASE,
-)
+@functools.cache
+def _note() -> re.Pattern[str]:
+    # Compiled on first use (about a millisecond): only a query with a digit or a slash can hold one.
+    return re.compile(
+        r"\b\d+\s*-?\s*(?:y/?o|y\.o\.?|(?:yr|year)s?[-\s]?old)[mf]?(?![a-z])"
+        r"|\b[1-9][0-9][mf]\b"
+        r"|\bx\s*\d+\s*(?:d|days?|wks?|weeks?|mos?|months?|yrs?|years?|h|hrs?|hours?)\b"
+        r"|\b[ch]/o\b",
+        re.IGNORECASE,
+    )
+
+
+def notes(text: str) -> str:
+    """The text without a note's age, sex and duration, and "c/o", "h/o"."""
+    if "/" in text or any(ch.isdigit() for ch in text):
+        return _note().sub(" ", text)
+    return text
 
 
 def reading(query: str) -> str:
     """The query, cut to its bound, with spinal levels read as regions, negations spelled out and
     a note's age, sex and duration left out (still to be normalised)."""
-    return negations(_NOTE.sub(" ", spinal_levels(query[: MAX_QUERY_CHARS * 4])))
+    return negations(notes(spinal_levels(query[: MAX_QUERY_CHARS * 4])))
 
 
 def expand(word: str) -> str:
