@@ -91,7 +91,7 @@ def _note() -> re.Pattern[str]:
     )
 
 
-def notes(text: str) -> str:
+def without_case_details(text: str) -> str:
     """The text without a note's age, sex and duration, and "c/o", "h/o"."""
     if "/" in text or any(ch.isdigit() for ch in text):
         return _note().sub(" ", text)
@@ -101,7 +101,7 @@ def notes(text: str) -> str:
 def reading(query: str) -> str:
     """The query, cut to its bound, with spinal levels read as regions, negations spelled out and
     a note's age, sex and duration left out (still to be normalised)."""
-    return negations(notes(spinal_levels(query[: MAX_QUERY_CHARS * 4])))
+    return negations(without_case_details(spinal_levels(query[: MAX_QUERY_CHARS * 4])))
 
 
 def expand(word: str) -> str:
