@@ -177,9 +177,11 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
     scalar, mapping, sequence = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     keyed = marks.keys
+    parser: Any = None
     try:
-        events: Any = yaml.parse(text, Loader=loader)
-        for event in events:
+        parser = loader(text)
+        get = parser.get_event  # not yaml.parse: its generator costs a tenth of the load
+        while (event := get()) is not None:
             kind = type(event)
             if kind is scalar:
                 # The common case, inlined: a scalar in an open list, or a key or value in a mapping.
@@ -189,12 +191,18 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
                 plain = not event.style and event.implicit[0] and event.tag is None  # "! 123" is text (YAML 1.2)
                 if plain and not (value[:1].isalpha() and value not in _WORDS):  # else text, as written
                     value = _scalar(value, True, file, event.start_mark.line + 1)
-                if stack and keys[-1] is waiting and type(stack[-1]) is dict:
-                    parent = stack[-1]
+                parent = stack[-1] if stack else None
+                if type(parent) is dict:
+                    if keys[-1] is not waiting:  # a value
+                        parent[keys[-1]] = value
+                        keys[-1] = waiting
+                        continue
                     if value in parent:
                         raise fail(f"duplicate key {value!r}", event)
                     keys[-1] = value
                     keyed[(id(parent), str(value))] = event.start_mark.line + 1
+                elif type(parent) is list:
+                    parent.append(value)
                 else:
                     add(value, event)
             elif kind is mapping or kind is sequence:
@@ -225,6 +233,9 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
         raise DataError([Problem(file, f"YAML syntax error{at}: {what}{quoted}", line=where)]) from None
     except yaml.YAMLError as exc:
         raise DataError([Problem(file, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'error'}")]) from None
+    finally:
+        if parser is not None:
+            parser.dispose()
     return root, marks
 
 
