@@ -54,6 +54,12 @@ def test_pronouns_are_function_words(shipped: Index) -> None:
         assert best is not None and best.id == "sciatica", query
 
 
+def test_a_description_no_card_settles_suggests_the_card_that_says_most_of_it(shipped: Index) -> None:
+    result = shipped.match("old man, stiff neck, numb fingers, keeps tripping")
+    assert result.matches == []
+    assert [hit.id for hit in result.suggestions][:1] == ["cervical-myelopathy"]
+
+
 @pytest.mark.parametrize("query", ["wrist ganglion cyst removal surgery", "shoulder replacement surgery recovery time"])
 def test_a_description_of_something_else_is_not_settled(shipped: Index, query: str) -> None:
     assert shipped.match(query).matches == []
