@@ -41,6 +41,11 @@ def test_a_description_only_one_card_says_much_of_is_settled(shipped: Index) -> 
     assert best is not None and best.id == "vertebral-compression-fracture"
 
 
+def test_four_words_nearly_all_on_one_card_settle(shipped: Index) -> None:
+    best = shipped.match("shoulder grinding overhead reach").best
+    assert best is not None and best.id == "shoulder-osteoarthritis"
+
+
 def test_a_word_no_card_says_does_not_sink_a_description(shipped: Index) -> None:
     # "blistery" and "grandma" are on no card: they weigh nothing, and the card that says the rest wins.
     best = shipped.match("burning skin where the blistery shingles rash was, grandma").best
