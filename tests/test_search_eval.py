@@ -49,7 +49,7 @@ FLOORS = {
     "typos": 98,
     "synonyms": 97,
     "lay": 93,
-    "symptoms": 85,
+    "symptoms": 87,
     "questions": 96,
     "negatives": 99,
 }
