@@ -164,9 +164,9 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     words) and it leads every candidate of another family by SETTLE_LEAD
     (SETTLE_LEAD_SHORT); or when its card holds at least SETTLE_SHARE of the query
     and SETTLE_RATIO times what any other family's card holds (SETTLE_SHARE_SHORT
-    and SETTLE_RATIO_SHORT for exactly DESCRIPTION_WORDS words). Words no card says weigh nothing when they are at most
-    1 / NOWHERE_SHARE of the words. Otherwise the cards that hold most of it are
-    suggestions (SUGGEST_SHARE).
+    and SETTLE_RATIO_SHORT for exactly DESCRIPTION_WORDS words). Words no card says
+    weigh nothing when they are at most 1 / NOWHERE_SHARE of the words. Otherwise
+    the cards that hold most of it are suggestions (SUGGEST_SHARE).
     """
     unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 2))
     if len(unique) < DESCRIPTION_WORDS or not index.has_fulltext:
@@ -208,7 +208,7 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     family = index.family(best)
     others = [(f, e) for f, e, _s, _l in fits[1:] if index.family(e) != family]
     clear = fit >= need and all(f <= fit - lead for f, _e in others)
-    # A long description its card says far more of than any other card says ("elderly woman lost
+    # A description one card says far more of than any other family's card ("elderly woman lost
     # height and has sharp mid back pain": words no card says keep the fit low, but only one card
     # holds the rest).
     least, ratio = (SETTLE_SHARE_SHORT, SETTLE_RATIO_SHORT) if short else (SETTLE_SHARE, SETTLE_RATIO)
