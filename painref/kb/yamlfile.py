@@ -153,26 +153,18 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
         line = _line_of(event)
         return DataError([Problem(file, message + _quote(text, line), line=line)])
 
-    def add(value: Any, event: Any) -> None:
+    def place(container: Any, event: Any) -> None:
+        """A new list or mapping where it belongs (scalars are placed in the loop below)."""
         nonlocal root
         if not stack:
-            root = value
-            return
-        parent = stack[-1]
-        if isinstance(parent, list):
-            parent.append(value)
-            return
-        key = keys[-1]
-        if key is waiting:
-            if isinstance(value, (dict, list)):
-                raise fail("a list or mapping cannot be a key", event)
-            if value in parent:
-                raise fail(f"duplicate key {value!r}", event)
-            keys[-1] = value
-            marks.keys[(id(parent), str(value))] = _line_of(event)
-            return
-        parent[key] = value
-        keys[-1] = waiting
+            root = container
+        elif type(stack[-1]) is list:
+            stack[-1].append(container)
+        elif keys[-1] is waiting:
+            raise fail("a list or mapping cannot be a key", event)
+        else:
+            stack[-1][keys[-1]] = container
+            keys[-1] = waiting
 
     scalar, mapping, sequence = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
@@ -184,27 +176,27 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
         while (event := get()) is not None:
             kind = type(event)
             if kind is scalar:
-                # The common case, inlined: a scalar in an open list, or a key or value in a mapping.
+                # The common case, placed here rather than in a call: a scalar in a list, or a mapping's key or value.
                 if why := _refused(event):
                     raise fail(why, event)
                 value = event.value
                 plain = not event.style and event.implicit[0] and event.tag is None  # "! 123" is text (YAML 1.2)
                 if plain and not (value[:1].isalpha() and value not in _WORDS):  # else text, as written
                     value = _scalar(value, True, file, event.start_mark.line + 1)
-                parent = stack[-1] if stack else None
-                if type(parent) is dict:
-                    if keys[-1] is not waiting:  # a value
-                        parent[keys[-1]] = value
-                        keys[-1] = waiting
-                        continue
+                if not stack:
+                    root = value
+                    continue
+                parent = stack[-1]
+                if type(parent) is list:
+                    parent.append(value)
+                elif keys[-1] is not waiting:  # a mapping's value
+                    parent[keys[-1]] = value
+                    keys[-1] = waiting
+                else:  # a mapping's key
                     if value in parent:
                         raise fail(f"duplicate key {value!r}", event)
                     keys[-1] = value
                     keyed[(id(parent), str(value))] = event.start_mark.line + 1
-                elif type(parent) is list:
-                    parent.append(value)
-                else:
-                    add(value, event)
             elif kind is mapping or kind is sequence:
                 if why := _refused(event):
                     raise fail(why, event)
@@ -212,7 +204,7 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
                     raise fail(f"nested deeper than {MAX_DEPTH} levels", event)
                 container: Any = {} if kind is mapping else []
                 marks.of[id(container)] = event.start_mark.line + 1
-                add(container, event)
+                place(container, event)
                 stack.append(container)
                 keys.append(waiting)
             elif kind in ends:
