@@ -177,7 +177,7 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
     # Words no card says at all ("grandma", "frail") weigh nothing for or against any card when
     # they are a third of the words or fewer; more, and the query is about something else.
-    if held.count(set()) * NOWHERE_SHARE <= len(held):
+    if sum(1 for h in held if not h) * NOWHERE_SHARE <= len(held):
         idf = [weight if h else 0.0 for weight, h in zip(idf, held, strict=True)]
     total = sum(idf)
     if total <= 0:

@@ -175,6 +175,7 @@ class Index:
         self.has_fulltext = bool(db.execute("SELECT 1 FROM meta WHERE key = 'fulltext' AND value = 'yes'").fetchone())
         self._vocab: dict[str, list[int] | None] = {}
         self._entry_count: int | None = None
+        self._content: dict[tuple[str, str], frozenset[int]] = {}
 
     def exact(self, key: str) -> tuple[int, ...]:
         row = self.db.execute("SELECT entries FROM exact WHERE ix = ? AND key = ?", (self.ix, key)).fetchone()
@@ -382,17 +383,24 @@ class Index:
                 result.suggestions.append(hit)
         return result
 
-    def in_content(self, word: str, columns: str = "") -> set[int]:
-        """The entries whose card text holds the word (stemmed, as `search` finds it), in these columns."""
+    def in_content(self, word: str, columns: str = "") -> frozenset[int]:
+        """The entries whose card text holds the word (stemmed, as `search` finds it), in these columns;
+        asked of the full-text table once per word and columns (names and descriptions both ask)."""
+        key = (word, columns)
+        if key not in self._content:
+            self._content[key] = self._read_content(word, columns)
+        return self._content[key]
+
+    def _read_content(self, word: str, columns: str) -> frozenset[int]:
         if not self.has_fulltext:
-            return set()
+            return frozenset()
         phrase = '"' + word.replace('"', '""') + '"'
         match = f"{{{columns}}} : {phrase}" if columns else phrase
         try:
             rows = self.db.execute("SELECT entry FROM fulltext WHERE fulltext MATCH ?", (match,)).fetchall()
         except sqlite3.OperationalError:
-            return set()
-        return {row[0] for row in rows}
+            return frozenset()
+        return frozenset(row[0] for row in rows)
 
     def _score_tokens(
         self,
@@ -426,7 +434,7 @@ class Index:
             ("SCS for FBSS", "rfa for knee OA"); worked out only for a word some name leaves
             uncovered; links only for an informative word (a generic one names too many entries)."""
             if n not in cache:
-                found: set[int] = self.in_content(words[n]) if self.ix == "entries" else set()
+                found = set(self.in_content(words[n])) if self.ix == "entries" else set()
                 labels = {m for t in matches[n] for m in self.postings(t)} if weights[n] == 1.0 else set()
                 if labels and self.ix == "entries":
                     found |= self.linked({entry for entry, _label, _tokens in self._labels(labels).values()})
