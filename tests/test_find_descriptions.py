@@ -68,3 +68,10 @@ def test_a_description_no_card_settles_suggests_the_card_that_says_most_of_it(sh
 @pytest.mark.parametrize("query", ["wrist ganglion cyst removal surgery", "shoulder replacement surgery recovery time"])
 def test_a_description_of_something_else_is_not_settled(shipped: Index, query: str) -> None:
     assert shipped.match(query).matches == []
+
+
+def test_common_words_a_card_lacks_still_count_against_it(shipped: Index) -> None:
+    # The chronic migraine card says "every day for more than three months" but neither "low" nor "back":
+    # common words, yet they are part of what was asked.
+    best = shipped.match("low back pain every day for more than three months").best
+    assert best is None or best.id != "chronic-migraine"

@@ -14,11 +14,13 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 * CONTENT_*: a description is confident only with at least CONTENT_WORDS specific
   words, CONTENT_MIN of them in the best entry's describing fields, a bm25 lead of
   CONTENT_LEAD over the next family, few words that no card says at all ("aortic
-  stenosis"), and every specific word said somewhere on the best entry's card (a longer
-  description may hold one word it lacks for every three beyond the first, "sudden back
-  pain after a minor fall, has osteoporosis"): "cervical cancer screening" is not chronic
-  neck pain, though that card says "cervical" and "cancer". An entry that fails only
-  this is a suggestion.
+  stenosis"), and every word said somewhere on the best entry's card (a longer description
+  may hold one specific word it lacks for every three beyond the first, "sudden back pain
+  after a minor fall, has osteoporosis"; a common word it lacks counts GENERIC_WEIGHT of
+  one): "cervical cancer screening" is not chronic neck pain, though that card says
+  "cervical" and "cancer", and "low back pain every day for more than three months" is not
+  chronic migraine, though that card says all but "low" and "back". An entry that fails
+  only this is a suggestion.
 * SETTLE_* and DESCRIPTION_WORDS: among queries no name settled, the highest fit of one that
   should find nothing was 66.7 with three words and 47.4 with four ("carpal tunnel release
   surgery"), while descriptions of five words or more whose best fit was right ranged down to
@@ -136,11 +138,11 @@ def score_content(index: Index, words: list[str], scores: dict[int, tuple[float,
         kind_factor = CONTENT_PROCEDURE if info[entry][0] == "procedure" else 1.0
         if not described or share < CONTENT_MIN:
             continue  # not a description of this entry: not even a suggestion
-        # Every specific word must be explained: a longer description may hold a few its card lacks.
+        # Every word must be explained (a common one counts less): a longer description may hold a few its card lacks.
         unheld = sum(
-            1
+            wt
             for w, wt, h in zip(words, weights, held, strict=True)
-            if wt == 1.0 and entry not in h and entry not in index.in_content(w)
+            if entry not in h and entry not in index.in_content(w)
         )
         if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3:
             score = CONTENT_CONFIDENT * kind_factor
