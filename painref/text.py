@@ -55,8 +55,19 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
 SIDE_WORDS = "bilateral unilateral left right sided"
 # How bad it is does not say what it is: "my hip arthritis is really bad".
 DEGREE_WORDS = "bad really very terrible awful horrible"
+# Who has it does not say what it is: "stiff grinding shoulder, older adult" (age and sex in a note are
+# dropped by painref.find.query; these are the words for them).
+PERSON_WORDS = """adult adults old older elderly young younger woman women man men male female lady guy gentleman
+    grandma grandmother grandpa grandfather mom mother dad father wife husband son daughter kid kids child
+    children person people someone"""
 FUNCTION = frozenset(FUNCTION_WORDS.split())
-STOPWORDS = FUNCTION | frozenset(INTENT_WORDS.split()) | frozenset(SIDE_WORDS.split()) | frozenset(DEGREE_WORDS.split())
+STOPWORDS = (
+    FUNCTION
+    | frozenset(INTENT_WORDS.split())
+    | frozenset(SIDE_WORDS.split())
+    | frozenset(DEGREE_WORDS.split())
+    | frozenset(PERSON_WORDS.split())
+)
 
 
 def words_of(text: str) -> list[str]:

@@ -105,7 +105,9 @@ def test_the_blind_sets_are_big_enough(queries: list[dict]) -> None:
     assert counts["negatives"] >= 100
 
 
-VIGNETTE_FLOORS = {"symptoms": 57, "negatives": 93}
+# Negatives 92: one of the 80 (polymyalgia, "older woman ... shoulders and hips stiff") is confident once
+# age and sex words weigh nothing, a change that made more of every blind set right.
+VIGNETTE_FLOORS = {"symptoms": 57, "negatives": 92}
 
 
 @pytest.mark.parametrize(
