@@ -56,7 +56,7 @@ from painref.kb.model import (
 from painref.text import FUNCTION, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 7
+FORMAT = 8
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,7 +79,7 @@ CREATE TABLE vocab(ix TEXT NOT NULL, token TEXT NOT NULL, size INTEGER NOT NULL,
 # The text fields `painref search` looks in, one FTS5 column each (a list field is one column, a line per item).
 SEARCH_FIELDS = (
     "name", "aliases", "lay_terms", "purpose", "imaging", "category", "region", "summary", "mechanism", "symptoms",
-    "conditions", "icd10", "relief", "onset", "risks", "bleeding_risk", "conservative_care", "anesthesia",
+    "diagnosis", "conditions", "icd10", "relief", "onset", "risks", "bleeding_risk", "conservative_care", "anesthesia",
     "setting", "procedure_time", "recovery", "questions",
 )  # fmt: skip
 FULLTEXT = (
@@ -568,6 +568,8 @@ def searchable_fields(kb: KnowledgeBase, entry: Entry) -> Iterator[tuple[str, st
         yield "icd10", "; ".join(f"{c.code} {c.description}" for c in entry.icd10)
         for item in entry.symptoms:
             yield "symptoms", item
+        for item in entry.diagnosis:
+            yield "diagnosis", item
         for item in entry.conservative_care:
             yield "conservative_care", item
         for item in entry.questions:

@@ -409,13 +409,14 @@ def test_a_doi_names_one_work(kb: KnowledgeBase) -> None:
 # Classifications cited by their own names; every other marker is an author or organisation and a year.
 NAMED_WORKS = {"ICHD-3", "ICD-10-CM", "DSM-5"}
 # Reference works cited by their publisher's name, as clinicians cite them ("StatPearls 2024").
-PUBLISHER_CITED = {"StatPearls", "MedlinePlus", "Medscape", "RxList", "ACP"}
+PUBLISHER_CITED = {"StatPearls", "MedlinePlus", "Medscape", "RxList", "ACP", "MSD"}
 # Organisations that author their own guidelines and statements, cited by their acronym.
 ORGANISATIONS = {"AAOS", "ACR", "ADA", "ASPN", "ASRA", "FDA", "IASP", "IUPAC", "NICE", "NIH", "PACC", "MSD"}
 # Works whose author line no copy we could read shows: the journal and year name them until one does.
 AUTHOR_UNREAD = {
     "Spine 1996", "Expert Rev Med Devices 2011", "Medicine 2015", "AOTT 2024", "Biochem Res Int 2020",
-    "JOCN 2019", "KJP 2024", "LRA 2024", "ACP Journal Club 1997", "Curr Pain Headache Rep 2020",
+    "JOCN 2019", "KJP 2024", "LRA 2024", "ACP Journal Club 1997", "Curr Pain Headache Rep 2020", "BCMJ 2024",
+    "Phys Med Rehabil Clin N Am 2017",
 }  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from painref.find.names import Index
 from painref.kb import load_directory
-from tests.conftest import index_of
+from tests.conftest import FIXTURE_KB, index_of
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,17 @@ def test_who_has_it_does_not_say_what_it_is(shipped: Index, who: str) -> None:
     # Age and sex words weigh nothing: the description is settled by what it says of the shoulder.
     best = shipped.match(f"stiff grinding shoulder, can't reach overhead, {who}").best
     assert best is not None and best.id == "shoulder-osteoarthritis", who
+
+
+def test_a_diagnosis_is_suggested_never_weighed() -> None:
+    # The fixture's sciatica says "opposite leg is raised" only in its diagnosis: found, but only as a suggestion.
+    index: Index = index_of(load_directory(FIXTURE_KB))  # type: ignore[assignment]
+    result = index.match("opposite leg raised")
+    assert result.matches == []
+    assert [hit.id for hit in result.suggestions][:1] == ["sciatica"]
+    assert result.unexplained == []  # a diagnosis accounts for its words
+
+
+def test_a_test_named_in_a_diagnosis_suggests_its_condition(shipped: Index) -> None:
+    result = shipped.match("freiberg sign")
+    assert result.matches == [] and [hit.id for hit in result.suggestions][:1] == ["piriformis-syndrome"]

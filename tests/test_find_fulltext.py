@@ -151,3 +151,8 @@ def test_who_says_it_is_not_what_a_card_says() -> None:
     # The shipped cards cite "Nortex" (a source document's short name) throughout: search does not find it.
     result = runner.invoke(app, ["search", "nortex"])
     assert result.exit_code == 1 and result.stdout == ""
+
+
+def test_search_finds_what_a_diagnosis_says(kb: KnowledgeBase) -> None:
+    found, _total = fulltext.search(memory_store(kb), "spurling", limit=10)
+    assert [(f.entry.id, f.field) for f in found][:1] == [("cervical-radiculopathy", "diagnosis")]

@@ -340,3 +340,13 @@ def test_a_marker_broken_over_lines_is_one_line_in_its_problem(kb_dir: Path) -> 
     )
     [problem] = problems_for(kb_dir)
     assert "\n" not in problem and "(Cohen 2020)" in problem
+
+
+def test_a_diagnosis_is_a_list_of_texts_whose_markers_are_checked(kb_dir: Path) -> None:
+    path = kb_dir / "conditions.yaml"
+    replace(path, "(003)]", "(Cohen 2020)]")
+    [problem] = problems_for(kb_dir)
+    assert "entry 'sciatica'" in problem and "field 'diagnosis'" in problem and "(Cohen 2020)" in problem
+    replace(path, "diagnosis: [Pain down the leg when the opposite leg is raised (Cohen 2020)]", "diagnosis: 7")
+    [problem] = problems_for(kb_dir)
+    assert "entry 'sciatica'" in problem and "field 'diagnosis'" in problem

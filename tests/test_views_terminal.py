@@ -210,3 +210,9 @@ def test_brief_and_card_at_every_width_cite_each_source_in_one_short_line(width:
     if width >= 80:
         assert "Nortex: What is interventional pain medicine" in " ".join(card.split())
         assert "doi:" not in card  # full references are in `painref sources`
+
+
+def test_a_condition_card_shows_its_diagnosis_only_when_it_has_one(kb: KnowledgeBase) -> None:
+    sciatica = text_of(render.condition_card(kb, kb.conditions["sciatica"]))
+    assert "Diagnosis" in sciatica and "opposite leg is raised" in sciatica
+    assert "Diagnosis" not in text_of(render.condition_card(kb, kb.conditions["facet-joint-arthritis"]))

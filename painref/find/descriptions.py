@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from painref.find.names import CONFIDENT, GENERIC_WEIGHT, SUGGEST
+from painref.find.names import CONFIDENT, GENERIC_WEIGHT, SUGGEST, UNWEIGHED
 
 if TYPE_CHECKING:
     from painref.find.names import Index
@@ -224,3 +224,27 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
             guess = SUGGEST + (CONFIDENT - 5 - SUGGEST) * share(entry)
             if guess > scores.get(entry, (0.0, ""))[0]:
                 scores[entry] = (guess, said_as)
+
+
+def suggest_by_diagnosis(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
+    """A query nothing else suggests, in the words of a diagnosis ("freiberg sign", "positive spurling
+    test"): the cards whose diagnosis says most of it are suggestions, never confident (a diagnosis
+    names the tests and the conditions to tell apart, so it is not weighed for a confident answer).
+
+    Each word counts by how few diagnoses say it (idf); a card must hold at least SUGGEST_SHARE of
+    the query, and the SUGGESTED_CARDS that hold most are suggested at SUGGEST.
+    """
+    if not index.has_fulltext or any(score >= SUGGEST for score, _m in scores.values()):
+        return
+    unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 3))
+    held = [index.in_content(w, UNWEIGHED) for w in unique]
+    if not any(held):
+        return
+    count = index.count()
+    idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
+    total = sum(idf)
+    shares = {e: sum(wt for wt, h in zip(idf, held, strict=True) if e in h) / total for h in held for e in h}
+    best = sorted((e for e, share in shares.items() if share >= SUGGEST_SHARE), key=lambda e: (-shares[e], e))
+    rows = index.entries(best[:SUGGESTED_CARDS])
+    for entry in best[:SUGGESTED_CARDS]:
+        scores[entry] = (SUGGEST, rows[entry][2])

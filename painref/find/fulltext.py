@@ -31,6 +31,7 @@ FIELD_WEIGHTS = {
     "summary": 0.9,
     "mechanism": 0.85,
     "symptoms": 0.85,
+    "diagnosis": 0.85,
     "conditions": 0.85,
     "icd10": 0.85,
     "relief": 0.8,

@@ -89,6 +89,11 @@ from painref.find.query import MAX_QUERY_CHARS, comparison, expand, reading
 from painref.text import STOPWORDS, normalize, words_of
 
 CONFIDENT = 80.0
+# The card field lookup does not weigh: a condition's diagnosis names tests, scans and the conditions
+# to tell it from ("tension-type-like headaches count too" on chronic migraine), which would pull a
+# description toward the wrong card. `painref search` finds them.
+UNWEIGHED = "diagnosis"
+EVERY_FIELD = "*"
 # A word a name does not cover but the entry's card says ("recovery" for Kyphoplasty) weighs this much.
 EXPLAINED_WEIGHT = 0.1
 EXPLAINED_COST = 7.0
@@ -363,6 +368,7 @@ class Index:
 
             descriptions.score_content(self, content, scores)
             descriptions.settle(self, content, scores)
+            descriptions.suggest_by_diagnosis(self, content, scores)
         rows = self.entries(scores)
         # Ties: a family's general entry first, then an entry matched by its own name rather than a lay phrase.
         ranked = sorted(
@@ -384,8 +390,9 @@ class Index:
         return result
 
     def in_content(self, word: str, columns: str = "") -> frozenset[int]:
-        """The entries whose card text holds the word (stemmed, as `search` finds it), in these columns;
-        asked of the full-text table once per word and columns (names and descriptions both ask)."""
+        """The entries whose card text holds the word (stemmed, as `search` finds it), in these columns
+        (by default all but UNWEIGHED; EVERY_FIELD for all); asked of the full-text table once per word
+        and columns (names and descriptions both ask)."""
         key = (word, columns)
         if key not in self._content:
             self._content[key] = self._read_content(word, columns)
@@ -395,7 +402,10 @@ class Index:
         if not self.has_fulltext:
             return frozenset()
         phrase = '"' + word.replace('"', '""') + '"'
-        match = f"{{{columns}}} : {phrase}" if columns else phrase
+        if columns == EVERY_FIELD:
+            match = phrase
+        else:
+            match = f"{{{columns}}} : {phrase}" if columns else f"-{{{UNWEIGHED}}} : {phrase}"
         try:
             rows = self.db.execute("SELECT entry FROM fulltext WHERE fulltext MATCH ?", (match,)).fetchall()
         except sqlite3.OperationalError:
@@ -530,7 +540,11 @@ class Index:
                 for n, word in enumerate(words):
                     if not covered[n] and weights[n] == 1.0 and entry not in explained(n):
                         missing[word] = missing.get(word, 0) + 1
-        result.unexplained = [w for w in words if w in missing and all(w not in m for m in matches)]
+        result.unexplained = [
+            w
+            for w in words
+            if w in missing and all(w not in m for m in matches) and not self.in_content(w, EVERY_FIELD)
+        ]
 
     def count(self) -> int:
         """How many procedures and conditions the store holds."""

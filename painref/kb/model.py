@@ -175,6 +175,9 @@ class Condition:
     questions: tuple[str, ...]
     sources: tuple[Source, ...]
     lay_terms: tuple[str, ...] = ()
+    # What points to it and confirms it (telling history, examination, tests, imaging): shown on the card
+    # and found by `search`, but not weighed when a description is matched (see painref.find.names.UNWEIGHED).
+    diagnosis: tuple[str, ...] = ()
     course: str = "chronic"  # or "acute" (a fracture, a headache after a dural puncture): no three-month rule
     red_flag: bool = False  # sends the patient elsewhere urgently; may link no procedure
     kind: Kind = "condition"
@@ -316,6 +319,7 @@ def condition_from(d: dict[str, Any]) -> Condition:
             "aliases": tuple(d["aliases"]),
             "lay_terms": tuple(d["lay_terms"]),
             "symptoms": tuple(d["symptoms"]),
+            "diagnosis": tuple(d["diagnosis"]),
             "icd10": tuple(IcdCode(i["code"], i["description"]) for i in d["icd10"]),
             "conservative_care": tuple(d["conservative_care"]),
             "procedures": _links(d["procedures"]),

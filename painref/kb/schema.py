@@ -218,8 +218,8 @@ PROCEDURE_FIELDS = {
     "prerequisites", "next_steps", "questions", "sources",
 }  # fmt: skip
 CONDITION_FIELDS = {
-    "id", "name", "aliases", "lay_terms", "course", "red_flag", "region", "summary", "symptoms", "icd10",
-    "conservative_care", "procedures", "questions", "sources",
+    "id", "name", "aliases", "lay_terms", "course", "red_flag", "region", "summary", "symptoms", "diagnosis",
+    "icd10", "conservative_care", "procedures", "questions", "sources",
 }  # fmt: skip
 
 
@@ -339,6 +339,7 @@ def _condition(c: _Checker) -> Condition:
         region=c.choice("region", REGIONS),
         summary=c.text("summary"),
         symptoms=c.texts("symptoms"),
+        diagnosis=c.texts("diagnosis", minimum=0, optional=True),
         icd10=tuple(codes),
         conservative_care=c.texts("conservative_care"),
         procedures=tuple(links),

@@ -45,6 +45,7 @@ TEMPLATES = {
 #   region: low-back              # see data/SCHEMA.md for the list
 #   summary: One or two sentences in your own words.
 #   symptoms: [A symptom]
+#   diagnosis: [An examination or imaging finding]   # optional
 #   icd10:
 #     - code: M54.50
 #       description: Low back pain, unspecified   # the official ICD-10-CM description

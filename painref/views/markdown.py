@@ -67,6 +67,8 @@ def page(kb: KnowledgeBase, entry: Entry) -> str:
         lines += [f"- **Region:** {md(entry.region)}"]
         lines += [f"- **ICD-10-CM:** {md(c.code)} {md(c.description)}" for c in entry.icd10]
         lines += ["", "## Symptoms", "", *_bullets(entry.symptoms)]
+        if entry.diagnosis:
+            lines += ["", "## Diagnosis", "", *_bullets(entry.diagnosis)]
         lines += ["", "## Conservative care first", "", *_bullets(entry.conservative_care)]
         lines += ["", "## Procedures", ""]
         lines += [f"- {_link(kb, link.id, entry)} ({link.role})" for link in entry.procedures]

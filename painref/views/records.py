@@ -56,6 +56,7 @@ def condition_record(kb: KnowledgeBase, cond: Condition) -> dict[str, Any]:
         "region": cond.region,
         "summary": cond.summary,
         "symptoms": list(cond.symptoms),
+        "diagnosis": list(cond.diagnosis),
         "icd10": [{"code": c.code, "description": c.description} for c in cond.icd10],
         "conservative_care": list(cond.conservative_care),
         "procedures": [{**_ref(kb, link.id), "role": link.role} for link in cond.procedures],

@@ -210,6 +210,7 @@ def condition_card(kb: KnowledgeBase, cond: Condition) -> Group:
         ("Summary", plain(cond.summary)),
         ("Region", plain(cond.region)),
         ("Symptoms", _bullets(cond.symptoms)),
+        *([("Diagnosis", _bullets(cond.diagnosis))] if cond.diagnosis else []),
         ("ICD-10-CM", codes),
         ("First", _bullets(cond.conservative_care)),
         ("Ask", _bullets(cond.questions)),
