@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -519,7 +520,7 @@ def _search_narrow(found: Sequence[Found], title: str) -> Group:
         lines.append(
             Text.assemble(plain(f"• {hit.entry.name}", "bold"), plain(f"  {hit.field.replace('_', ' ')}", DIM))
         )
-        lines.append(Text.assemble(plain("  "), snippet))
+        lines.append(Padding(snippet, (0, 0, 0, 2), expand=False))  # wrapped lines keep the indent
     return Group(*lines)
 
 
@@ -530,7 +531,8 @@ def search_table(found: Sequence[Found], title: str) -> Responsive:
 def _search_wide(found: Sequence[Found], title: str) -> Table:
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, title_justify="left", expand=True)
     table.add_column(plain("Entry"), overflow="fold", ratio=2, min_width=longest_word(f.entry.name for f in found))
-    table.add_column(plain("Field"), ratio=1, min_width=longest_word(f.field.replace("_", " ") for f in found))
+    # A fixed width (its longest word): a ratio column is cut below its min_width ("diagno…").
+    table.add_column(plain("Field"), width=longest_word(f.field.replace("_", " ") for f in found))
     table.add_column(plain("Where"), overflow="fold", ratio=5)
     table.add_column(plain("Score"), justify="right", no_wrap=True)
     for hit in found:
