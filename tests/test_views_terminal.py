@@ -216,3 +216,13 @@ def test_a_condition_card_shows_its_diagnosis_only_when_it_has_one(kb: Knowledge
     sciatica = text_of(render.condition_card(kb, kb.conditions["sciatica"]))
     assert "Diagnosis" in sciatica and "opposite leg is raised" in sciatica
     assert "Diagnosis" not in text_of(render.condition_card(kb, kb.conditions["facet-joint-arthritis"]))
+
+
+@pytest.mark.parametrize("width", [76, 80, 100])
+def test_search_shows_the_field_name_whole(kb: KnowledgeBase, width: int) -> None:
+    from painref.find import fulltext
+    from painref.store import memory_store
+
+    found, total = fulltext.search(memory_store(kb), "opposite", limit=10)
+    out = text_of(render.search_table(found, render.search_title(len(found), total, "opposite")), width)
+    assert "diagnosis" in out and "diagno…" not in out
