@@ -53,10 +53,10 @@ from painref.kb.model import (
     to_json,
     unmarked,
 )
-from painref.text import FUNCTION, fold_plurals, normalize
+from painref.text import FUNCTION, PERSON, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 8
+FORMAT = 9
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -478,7 +478,7 @@ def _name_index(db: sqlite3.Connection, ix: str, named: list[tuple[int, str, tup
     postings: dict[str, list[int]] = {}
     labels: list[tuple[int, str, int, str, str]] = []
     n_label = int(db.execute("SELECT coalesce(max(n), 0) FROM labels").fetchone()[0])
-    function = FUNCTION
+    function = FUNCTION | PERSON  # a lay term's "my mother", "old": a query's are left out too
     for entry, name, aliases in named:
         seen: set[str] = set()
         for label in (name, *aliases):

@@ -61,12 +61,13 @@ PERSON_WORDS = """adult adults old older elderly young younger woman women man m
     grandma grandmother grandpa grandfather mom mother dad father wife husband son daughter kid kids child
     children person people someone"""
 FUNCTION = frozenset(FUNCTION_WORDS.split())
+PERSON = frozenset(PERSON_WORDS.split())
 STOPWORDS = (
     FUNCTION
     | frozenset(INTENT_WORDS.split())
     | frozenset(SIDE_WORDS.split())
     | frozenset(DEGREE_WORDS.split())
-    | frozenset(PERSON_WORDS.split())
+    | PERSON
 )
 
 

@@ -280,6 +280,15 @@ def test_show_field_and_brief() -> None:
     assert code == 0 and "painref show radiofrequency-ablation for the whole card" in " ".join(out.split())
 
 
+@pytest.mark.parametrize("name", ["diagnosis", "exam", "examination", "signs", "sign", "tests", "test"])
+def test_a_diagnosis_is_a_field_of_show_by_the_names_people_type(name: str) -> None:
+    record = run_json("show", "sciatica", "--field", name)
+    assert isinstance(record, dict) and record["field"] == "diagnosis"
+    assert record["value"] == ["Pain down the leg when the opposite leg is raised (003)"]
+    full = run_json("show", "sciatica")
+    assert isinstance(full, dict) and full["diagnosis"] == record["value"]
+
+
 @pytest.mark.parametrize(
     ("args", "count_at_least"),
     [

@@ -407,7 +407,7 @@ def test_a_doi_names_one_work(kb: KnowledgeBase) -> None:
 
 
 # Classifications cited by their own names; every other marker is an author or organisation and a year.
-NAMED_WORKS = {"ICHD-3", "ICD-10-CM", "DSM-5"}
+NAMED_WORKS = {"ICHD-3", "ICD-10-CM", "ICD-11", "DSM-5"}
 # Reference works cited by their publisher's name, as clinicians cite them ("StatPearls 2024").
 PUBLISHER_CITED = {"StatPearls", "MedlinePlus", "Medscape", "RxList", "ACP", "MSD"}
 # Organisations that author their own guidelines and statements, cited by their acronym.

@@ -36,8 +36,8 @@ def test_a_description_no_name_matches_is_settled_by_the_cards(shipped: Index) -
 
 
 def test_a_description_only_one_card_says_much_of_is_settled(shipped: Index) -> None:
-    # "frail", "grandmother" are on no card, which keeps every fit low; only one card says the rest.
-    best = shipped.match("frail grandmother lost height, sharp mid back pain").best
+    # "frail" and "crepitus" are on no card, which keeps every fit low; only one card says the rest.
+    best = shipped.match("frail, crepitus, lost height, sharp mid back pain").best
     assert best is not None and best.id == "vertebral-compression-fracture"
 
 
@@ -47,8 +47,8 @@ def test_four_words_nearly_all_on_one_card_settle(shipped: Index) -> None:
 
 
 def test_a_word_no_card_says_does_not_sink_a_description(shipped: Index) -> None:
-    # "blistery" and "grandma" are on no card: they weigh nothing, and the card that says the rest wins.
-    best = shipped.match("burning skin where the blistery shingles rash was, grandma").best
+    # "blistery" and "frail" are on no card: they weigh nothing, and the card that says the rest wins.
+    best = shipped.match("burning skin where the blistery shingles rash was, frail").best
     assert best is not None and best.id == "postherpetic-neuralgia"
 
 
@@ -102,3 +102,20 @@ def test_a_diagnosis_is_suggested_never_weighed() -> None:
 def test_a_test_named_in_a_diagnosis_suggests_its_condition(shipped: Index) -> None:
     result = shipped.match("freiberg sign")
     assert result.matches == [] and [hit.id for hit in result.suggestions][:1] == ["piriformis-syndrome"]
+
+
+@pytest.mark.parametrize("query", ["tenderness", "sign", "examination"])
+def test_a_word_many_diagnoses_say_suggests_nothing(shipped: Index, query: str) -> None:
+    assert shipped.match(query).suggestions == []
+
+
+def test_only_the_cards_whose_diagnosis_says_the_telling_word_are_suggested(shipped: Index) -> None:
+    # "positive" and "test" are in other diagnoses (a positive Trendelenburg test); "spurling" in one.
+    result = shipped.match("positive spurling test")
+    assert result.matches == [] and [hit.id for hit in result.suggestions] == ["cervical-radiculopathy"]
+
+
+def test_a_lay_term_is_typed_in_full_without_its_person_words(shipped: Index) -> None:
+    # The lay term is "neck creaks like an old gate"; "old" says who, on the card as in the query.
+    best = shipped.match("neck creaks like a gate").best
+    assert best is not None and best.id == "spondylosis" and best.score == 100.0

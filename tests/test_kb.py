@@ -350,3 +350,8 @@ def test_a_diagnosis_is_a_list_of_texts_whose_markers_are_checked(kb_dir: Path) 
     replace(path, "diagnosis: [Pain down the leg when the opposite leg is raised (Cohen 2020)]", "diagnosis: 7")
     [problem] = problems_for(kb_dir)
     assert "entry 'sciatica'" in problem and "field 'diagnosis'" in problem
+    replace(path, "diagnosis: 7", "diagnosis: []")  # optional, but not empty (data/SCHEMA.md)
+    [problem] = problems_for(kb_dir)
+    assert "entry 'sciatica'" in problem and "field 'diagnosis'" in problem
+    replace(path, "    diagnosis: []\n", "")
+    assert not load_uncached(kb_dir).conditions["sciatica"].diagnosis

@@ -200,6 +200,10 @@ def test_markdown_export(tmp_path: Path) -> None:
     assert len(list((tmp_path / "notes").rglob("*.md"))) == len(KB.procedures) + len(KB.conditions) + 1
     stdout = runner.invoke(app, ["export", "markdown", "-", "--data", str(FIXTURE_KB)])
     assert stdout.exit_code == 0 and "# Sciatica" in stdout.stdout
+    sciatica = stdout.stdout.split("# Sciatica", 1)[1].split("\n# ", 1)[0]
+    assert "## Diagnosis" in sciatica and "opposite leg is raised" in sciatica
+    facet = stdout.stdout.split("# Facet joint arthritis", 1)[1].split("\n# ", 1)[0]
+    assert "## Symptoms" in facet and "## Diagnosis" not in facet  # no empty section
 
 
 def test_icd_questions_ask_only_codes_that_name_one_card() -> None:

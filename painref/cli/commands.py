@@ -158,7 +158,8 @@ FIELD_NAMES = {
     "icd-10": "icd10", "icd-10-cm": "icd10", "care": "conservative_care", "conservative": "conservative_care",
     "lay": "lay_terms", "lay-terms": "lay_terms", "risk": "risks", "question": "questions", "source": "sources",
     "alias": "aliases", "how": "mechanism", "guidance": "imaging", "duration": "relief", "symptom": "symptoms",
-    "exam": "diagnosis", "examination": "diagnosis", "signs": "diagnosis", "tests": "diagnosis",
+    "exam": "diagnosis", "examination": "diagnosis", "sign": "diagnosis", "signs": "diagnosis", "test": "diagnosis",
+    "tests": "diagnosis",
 }  # fmt: skip
 NOT_FIELDS = {"kind", "id", "name", "layer"}
 

@@ -1,13 +1,15 @@
-"""Matching a description against the cards: stages 3 and 4 of lookup (see painref.find.names).
+"""Matching a description against the cards: stages 3 to 5 of lookup (see painref.find.names).
 
 When no name is confident, a query may be a description ("legs heavy and numb standing,
-relieved by bending forward") rather than a name. Two steps, each reading the store's
-full-text table:
+relieved by bending forward") rather than a name. Three steps, each reading the store's
+full-text table (none weighs a condition's diagnosis, painref.find.names.UNWEIGHED):
 
 * score_content: the cards' describing fields ranked by bm25 for any of the query's words;
   the best entry may be confident (CONTENT_*), the others are suggestions.
 * settle: every candidate so far (from names or descriptions) weighed by how much of the
   query its whole card says; a clear best fit is confident (SETTLE_*).
+* suggest_by_diagnosis: when nothing is suggested yet, a word only a diagnosis says
+  ("freiberg sign") suggests the cards whose diagnosis says it, never confidently.
 
 Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 
@@ -29,7 +31,7 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   40 and a lead of 5 with five or more. CARD_BASE = 50: a card no name matched is confident
   only for five words or more of which it says at least 80 % (45 to 60 scored alike).
 * NOWHERE_SHARE = 3: words no card says at all are left out of the fit when they are at most a
-  third of the words; a description of a case carries a few ("grandma", "frail", "elderly").
+  third of the words; a description of a case carries a few ("frail", "groceries", "crepitus").
   Measured on tests/data/search_vignettes.yaml (written blind after the search was built, and
   used in development from then on): 48.8 -> 56.8 % of its descriptions right, none of its
   negatives newly confident, one more held-out query right; a half kept the same figures, a
@@ -41,7 +43,7 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   cards holding less than half of what was typed.
 * SETTLE_SHARE and SETTLE_RATIO: with five words or more, a card that holds at least 55 % of
   the description (idf-weighted) and 1.8 times what any card of another family holds is
-  confident whatever its fit: words no card says ("elderly woman") keep every fit low alike.
+  confident whatever its fit: words no card says ("frail") keep every fit low alike.
   On the blind set this made two descriptions right and no negative confident; a ratio of 2
   made one, 1.6 no more than 1.8; a share of 0.6 lost one. With exactly four words the card
   must hold 90 % of them and 1.3 times any other family's card (SETTLE_*_SHORT): the
@@ -177,7 +179,7 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     described = [index.in_content(w, DESCRIBING) for w in unique]
     count = index.count()
     idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
-    # Words no card says at all ("grandma", "frail") weigh nothing for or against any card when
+    # Words no card says at all ("frail", "crepitus") weigh nothing for or against any card when
     # they are a third of the words or fewer; more, and the query is about something else.
     if sum(1 for h in held if not h) * NOWHERE_SHARE <= len(held):
         idf = [weight if h else 0.0 for weight, h in zip(idf, held, strict=True)]
@@ -210,9 +212,9 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     family = index.family(best)
     others = [(f, e) for f, e, _s, _l in fits[1:] if index.family(e) != family]
     clear = fit >= need and all(f <= fit - lead for f, _e in others)
-    # A description one card says far more of than any other family's card ("elderly woman lost
-    # height and has sharp mid back pain": words no card says keep the fit low, but only one card
-    # holds the rest).
+    # A description one card says far more of than any other family's card ("frail, lost height
+    # and has sharp mid back pain": words no card says keep the fit low, but only one card holds
+    # the rest).
     least, ratio = (SETTLE_SHARE_SHORT, SETTLE_RATIO_SHORT) if short else (SETTLE_SHARE, SETTLE_RATIO)
     alone = share(best) >= least and all(ratio * share(e) <= share(best) for _f, e in others)
     if clear or alone:
@@ -227,24 +229,30 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
 
 
 def suggest_by_diagnosis(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
-    """A query nothing else suggests, in the words of a diagnosis ("freiberg sign", "positive spurling
-    test"): the cards whose diagnosis says most of it are suggestions, never confident (a diagnosis
-    names the tests and the conditions to tell apart, so it is not weighed for a confident answer).
+    """A query nothing else suggests, with a word only a diagnosis says ("freiberg sign", "positive
+    spurling test"): the cards whose diagnosis says that word are suggestions, never confident (a
+    diagnosis names the tests and the conditions to tell apart, so it is not weighed for a confident
+    answer).
 
-    Each word counts by how few diagnoses say it (idf); a card must hold at least SUGGEST_SHARE of
-    the query, and the SUGGESTED_CARDS that hold most are suggested at SUGGEST.
+    Such a word is on no card's weighed fields and in at most SUGGESTED_CARDS diagnoses ("sign" and
+    "tenderness", in many, suggest nothing). The cards are ranked by how much of the query their whole
+    card holds, each word weighted by how few cards say it, from SUGGEST up to CONFIDENT - 5.
     """
     if not index.has_fulltext or any(score >= SUGGEST for score, _m in scores.values()):
         return
+    from painref.find.names import EVERY_FIELD
+
     unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 3))
-    held = [index.in_content(w, UNWEIGHED) for w in unique]
-    if not any(held):
+    telling = [index.in_content(w, UNWEIGHED) for w in unique if not index.in_content(w)]
+    candidates = set().union(*(h for h in telling if len(h) <= SUGGESTED_CARDS))
+    if not candidates:
         return
+    held = [index.in_content(w, EVERY_FIELD) for w in unique]
     count = index.count()
     idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
-    total = sum(idf)
-    shares = {e: sum(wt for wt, h in zip(idf, held, strict=True) if e in h) / total for h in held for e in h}
-    best = sorted((e for e, share in shares.items() if share >= SUGGEST_SHARE), key=lambda e: (-shares[e], e))
-    rows = index.entries(best[:SUGGESTED_CARDS])
-    for entry in best[:SUGGESTED_CARDS]:
-        scores[entry] = (SUGGEST, rows[entry][2])
+    total = sum(idf) or 1.0
+    shares = {e: sum(wt for wt, h in zip(idf, held, strict=True) if e in h) / total for e in candidates}
+    best = sorted(candidates, key=lambda e: (-shares[e], e))[:SUGGESTED_CARDS]
+    rows = index.entries(best)
+    for entry in best:
+        scores[entry] = (SUGGEST + (CONFIDENT - 5 - SUGGEST) * shares[entry], rows[entry][2])

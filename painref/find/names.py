@@ -47,6 +47,9 @@ Ranking:
    times the idf-weighted share of the query its whole card says; a clear best fit
    is confident ("legs heavy and numb standing, relieved by bending forward" is
    spinal stenosis, not spondylolisthesis; painref.find.descriptions).
+5. Diagnosis (nothing suggested yet): a word no weighed field says but a few
+   conditions' diagnoses do ("freiberg sign") suggests those conditions, never
+   confidently (painref.find.descriptions.suggest_by_diagnosis).
 
 Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 

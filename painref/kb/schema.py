@@ -292,7 +292,7 @@ def _procedure(c: _Checker) -> Procedure:
         next_steps=c.ids("next_steps"),
         questions=c.texts("questions", minimum=3),
         sources=c.sources(),
-        lay_terms=c.texts("lay_terms", minimum=0, optional=True),
+        lay_terms=c.texts("lay_terms", optional=True),
     )
 
 
@@ -339,13 +339,13 @@ def _condition(c: _Checker) -> Condition:
         region=c.choice("region", REGIONS),
         summary=c.text("summary"),
         symptoms=c.texts("symptoms"),
-        diagnosis=c.texts("diagnosis", minimum=0, optional=True),
+        diagnosis=c.texts("diagnosis", optional=True),
         icd10=tuple(codes),
         conservative_care=c.texts("conservative_care"),
         procedures=tuple(links),
         questions=c.texts("questions", minimum=3),
         sources=c.sources(),
-        lay_terms=c.texts("lay_terms", minimum=0, optional=True),
+        lay_terms=c.texts("lay_terms", optional=True),
         course=c.choice("course", COURSES) if "course" in c.raw else "chronic",
         red_flag=red_flag,
     )
