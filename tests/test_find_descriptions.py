@@ -119,3 +119,15 @@ def test_a_lay_term_is_typed_in_full_without_its_person_words(shipped: Index) ->
     # The lay term is "neck creaks like an old gate"; "old" says who, on the card as in the query.
     best = shipped.match("neck creaks like a gate").best
     assert best is not None and best.id == "spondylosis" and best.score == 100.0
+
+
+def test_a_word_only_a_diagnosis_says_outranks_a_guess_at_a_name(shipped: Index) -> None:
+    # "spurling" is also a near spelling of other cards' words; the one card that names the test comes first.
+    result = shipped.match("spurling")
+    assert result.matches == [] and [hit.id for hit in result.suggestions][:1] == ["cervical-radiculopathy"]
+
+
+def test_diagnosis_and_exam_ask_about_the_condition_named(shipped: Index) -> None:
+    for query in ("diagnosis of piriformis syndrome", "exam for SI joint pain", "signs of cervical myelopathy"):
+        best = shipped.match(query).best
+        assert best is not None and best.kind == "condition", query

@@ -8,7 +8,7 @@ full-text table (none weighs a condition's diagnosis, painref.find.names.UNWEIGH
   the best entry may be confident (CONTENT_*), the others are suggestions.
 * settle: every candidate so far (from names or descriptions) weighed by how much of the
   query its whole card says; a clear best fit is confident (SETTLE_*).
-* suggest_by_diagnosis: when nothing is suggested yet, a word only a diagnosis says
+* suggest_by_diagnosis: when nothing is confident, a word only a diagnosis says
   ("freiberg sign") suggests the cards whose diagnosis says it, never confidently.
 
 Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
@@ -229,16 +229,15 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
 
 
 def suggest_by_diagnosis(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
-    """A query nothing else suggests, with a word only a diagnosis says ("freiberg sign", "positive
-    spurling test"): the cards whose diagnosis says that word are suggestions, never confident (a
-    diagnosis names the tests and the conditions to tell apart, so it is not weighed for a confident
-    answer).
+    """A query nothing settled, with a word only a diagnosis says ("freiberg sign", "positive spurling
+    test"): the cards whose diagnosis says that word are suggestions, never confident (a diagnosis
+    names the tests and the conditions to tell apart, so it is not weighed for a confident answer).
 
     Such a word is on no card's weighed fields and in at most SUGGESTED_CARDS diagnoses ("sign" and
     "tenderness", in many, suggest nothing). The cards are ranked by how much of the query their whole
     card holds, each word weighted by how few cards say it, from SUGGEST up to CONFIDENT - 5.
     """
-    if not index.has_fulltext or any(score >= SUGGEST for score, _m in scores.values()):
+    if not index.has_fulltext or any(score >= CONFIDENT for score, _m in scores.values()):
         return
     from painref.find.names import EVERY_FIELD
 
@@ -255,4 +254,6 @@ def suggest_by_diagnosis(index: Index, words: list[str], scores: dict[int, tuple
     best = sorted(candidates, key=lambda e: (-shares[e], e))[:SUGGESTED_CARDS]
     rows = index.entries(best)
     for entry in best:
-        scores[entry] = (SUGGEST + (CONFIDENT - 5 - SUGGEST) * shares[entry], rows[entry][2])
+        guess = SUGGEST + (CONFIDENT - 5 - SUGGEST) * shares[entry]
+        if guess > scores.get(entry, (0.0, ""))[0]:
+            scores[entry] = (guess, rows[entry][2])

@@ -47,7 +47,7 @@ Ranking:
    times the idf-weighted share of the query its whole card says; a clear best fit
    is confident ("legs heavy and numb standing, relieved by bending forward" is
    spinal stenosis, not spondylolisthesis; painref.find.descriptions).
-5. Diagnosis (nothing suggested yet): a word no weighed field says but a few
+5. Diagnosis (nothing confident): a word no weighed field says but a few
    conditions' diagnoses do ("freiberg sign") suggests those conditions, never
    confidently (painref.find.descriptions.suggest_by_diagnosis).
 
