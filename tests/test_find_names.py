@@ -178,6 +178,20 @@ def test_x_for_y_is_about_x(index: Index) -> None:
     assert best(index, "facet arthropathy") == "facet-joint-arthritis"
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("medial branch block before rfa", "medial-branch-block"),
+        ("diagnostic block before radiofrequency ablation", "diagnostic-nerve-block"),
+        ("trial before permanent spinal cord stimulator", "spinal-cord-stimulator-trial"),
+        ("what to expect before kyphoplasty", "kyphoplasty"),  # nothing named before "before"
+    ],
+)
+def test_x_before_y_is_about_x(shipped: Index, query: str, expected: str) -> None:
+    best_hit = shipped.match(query).best
+    assert best_hit is not None and best_hit.id == expected
+
+
 def test_the_side_treated_does_not_change_the_entry(index: Index) -> None:
     assert best(index, "bilateral MBB") == "medial-branch-block"
     assert best(index, "left knee arthritis") == "knee-osteoarthritis"

@@ -39,7 +39,8 @@ Ranking:
    words the name matched ("can I drive home after a nerve block", a name of generic
    words). In "X for Y" the query is about X: what X is for costs X's
    names little when X's card or links explain it, and a name covering only Y
-   ranks FOR_TAIL lower ("SGB for PTSD" is the block). "Can X cause Y" is about X
+   ranks FOR_TAIL lower ("SGB for PTSD" is the block; "medial branch block before
+   rfa" is the block, as "X before Y" is read the same way). "Can X cause Y" is about X
    alone: Y is what is asked, as "painful" is in "is X painful".
 3. Descriptions (only when no name is confident): the cards' describing fields
    ranked by bm25 for any of the query's words (painref.find.descriptions).
@@ -358,9 +359,10 @@ class Index:
         # what is asked ("can I drive home after a nerve block").
         position = [i for i, w in enumerate(words) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
         question = words[0] in QUESTION_WORDS or query.rstrip().endswith("?")
-        # "X for Y" asks about X: "SGB for PTSD" is the block, "rfa for knee OA" the ablation; so does
-        # "can X cause Y" ("can a lumbar epidural cause headache" is the epidural).
-        joint = next((i for i, w in enumerate(words) if w in ("for", *CAUSE)), None)
+        # "X for Y" asks about X: "SGB for PTSD" is the block, "rfa for knee OA" the ablation; so do
+        # "X before Y" ("medial branch block before rfa" is the block) and "can X cause Y" ("can a
+        # lumbar epidural cause headache" is the epidural).
+        joint = next((i for i, w in enumerate(words) if w in ("for", "before", *CAUSE)), None)
         head_end = joint if joint is not None and position and position[0] < joint else None
         self._score_tokens(
             content, scores, fuzzy=not scores, exact_only=exact_only, result=result, typed=typed,
