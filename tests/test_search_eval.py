@@ -55,8 +55,8 @@ FLOORS = {
     "typos": 98,
     "synonyms": 97,
     "lay": 93,
-    "symptoms": 87,
-    "questions": 96,
+    "symptoms": 88,
+    "questions": 97,
     "negatives": 99,
 }
 HELDOUT_FLOORS = {
@@ -65,7 +65,7 @@ HELDOUT_FLOORS = {
     "typos": 95,
     "synonyms": 98,
     "lay": 95,
-    "symptoms": 85,
+    "symptoms": 86,
     "questions": 96,
     "negatives": 98,
 }
