@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from painref.find.names import CONFIDENT, GENERIC_WEIGHT, SUGGEST, UNWEIGHED
+from painref.find.names import CONFIDENT, EVERY_FIELD, GENERIC_WEIGHT, SUGGEST, UNWEIGHED
 
 if TYPE_CHECKING:
     from painref.find.names import Index
@@ -155,6 +155,12 @@ def score_content(index: Index, words: list[str], scores: dict[int, tuple[float,
             scores[entry] = (score, info[entry][2])
 
 
+def _idf(index: Index, held: list[frozenset[int]]) -> list[float]:
+    """Each word's weight by how few cards say it (`held`: the cards saying each word)."""
+    count = index.count()
+    return [math.log((count + 1) / (len(h) + 1)) for h in held]
+
+
 def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
     """A description no name settles: the candidate whose whole card says most of it.
 
@@ -177,8 +183,7 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
         return
     held = [index.in_content(w) for w in unique]
     described = [index.in_content(w, DESCRIBING) for w in unique]
-    count = index.count()
-    idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
+    idf = _idf(index, held)
     # Words no card says at all ("frail", "crepitus") weigh nothing for or against any card when
     # they are a third of the words or fewer; more, and the query is about something else.
     if sum(1 for h in held if not h) * NOWHERE_SHARE <= len(held):
@@ -239,16 +244,13 @@ def suggest_by_diagnosis(index: Index, words: list[str], scores: dict[int, tuple
     """
     if not index.has_fulltext or any(score >= CONFIDENT for score, _m in scores.values()):
         return
-    from painref.find.names import EVERY_FIELD
-
     unique = list(dict.fromkeys(w for w in words if not w.isdigit() and len(w) >= 3))
     telling = [index.in_content(w, UNWEIGHED) for w in unique if not index.in_content(w)]
     candidates = set().union(*(h for h in telling if len(h) <= SUGGESTED_CARDS))
     if not candidates:
         return
     held = [index.in_content(w, EVERY_FIELD) for w in unique]
-    count = index.count()
-    idf = [math.log((count + 1) / (len(h) + 1)) for h in held]
+    idf = _idf(index, held)
     total = sum(idf) or 1.0
     shares = {e: sum(wt for wt, h in zip(idf, held, strict=True) if e in h) / total for e in candidates}
     best = sorted(candidates, key=lambda e: (-shares[e], e))[:SUGGESTED_CARDS]
