@@ -178,6 +178,15 @@ def test_x_for_y_is_about_x(index: Index) -> None:
     assert best(index, "facet arthropathy") == "facet-joint-arthritis"
 
 
+def test_a_word_a_lay_phrase_mentions_in_passing_names_no_entry(shipped: Index) -> None:
+    # "shoulder" is one word of the joint injection's "cortisone shot in the knee hip or shoulder": it does not
+    # name that injection, so the injection's links (hip osteoarthritis) do not explain it.
+    assert "hip-osteoarthritis" not in [h.id for h in shipped.match("shoulder stiff in the morning").matches]
+    # A third of a label names its entry: "neuropathy" of "painful diabetic neuropathy", linked to the block.
+    assert best(shipped, "nerve block for neuropathy") == "nerve-block"
+    assert best(shipped, "scs for fbss") == "spinal-cord-stimulation"
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

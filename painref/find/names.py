@@ -31,7 +31,7 @@ Ranking:
    Every query word counts in `against`: 1 for an informative word, GENERIC_WEIGHT
    for a generic one (in more than GENERIC_SHARE of the entries' labels). A word the
    label covers counts in `got` too. A word it does not cover is *explained* when
-   the entry's own card says it or it names a linked entry ("SCS for FBSS"): then it
+   the entry's own card says it or it names a linked entry ("SCS for FBSS"; NAMING_SHARE): then it
    weighs EXPLAINED_WEIGHT on both sides (only for a label more than half matched).
    Otherwise it counts against the entry in full: it names something else ("labor
    epidural", "ACL tear", "; rm -rf /"). In a question, an extra word that does not
@@ -65,6 +65,11 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 * FOR_EXPLAINED_COST = 1 (against EXPLAINED_COST for other words a card explains): what X
   is for costs X's names little, but a name that says it ranks first ("nerve burning for knee
   pain" is genicular RFA, whose lay name says "knee", not RFA in general).
+* NAMING_SHARE = 1/3: "shoulder" is one word of six in the joint injection's lay phrase
+  "cortisone shot in the knee hip or shoulder", and naming that injection made its links (hip
+  osteoarthritis) explain "shoulder": "shoulder stiff in the morning" was confidently hip
+  osteoarthritis. "Neuropathy" is a third of "painful diabetic neuropathy" ("nerve block for
+  neuropathy" stays the nerve block), so a half is too much; no evaluation set changed.
 * FOR_TAIL = 2: enough to order the two sides of "X for Y" that otherwise tie,
   too little to lift a poor match of X over a good one of Y.
 * SUGGEST = 45: below it the overlap is one generic word or a poor fuzzy hit;
@@ -102,6 +107,8 @@ EVERY_FIELD = "*"
 EXPLAINED_WEIGHT = 0.1
 EXPLAINED_COST = 7.0
 FOR_EXPLAINED_COST = 1.0
+# A word names an entry (whose links then explain it) through a label the query says this share of.
+NAMING_SHARE = 1 / 3
 # How much a name's share of words matched counts: a word matching one word of a three-word
 # name ("laminectomy" against "post laminectomy pain") stays below CONFIDENT.
 NAME_BASE = 0.65
@@ -443,16 +450,24 @@ class Index:
         # entry: it names something else ("labor epidural", "ACL tear", "basivertebral
         # nerve ablation", "; rm -rf /").
         cache: dict[int, set[int]] = {}
+        query_tokens = {t for found in (*matches, *glued) for t in found}  # the label words the query matches
 
         def explained(n: int) -> set[int]:
             """The entries whose card says word n, or that are linked to an entry it names
             ("SCS for FBSS", "rfa for knee OA"); worked out only for a word some name leaves
-            uncovered; links only for an informative word (a generic one names too many entries)."""
+            uncovered; links only for an informative word (a generic one names too many entries),
+            and only through a label the query says NAMING_SHARE of (a lay phrase that mentions
+            the word in passing does not name its entry)."""
             if n not in cache:
                 found = set(self.in_content(words[n])) if self.ix == "entries" else set()
                 labels = {m for t in matches[n] for m in self.postings(t)} if weights[n] == 1.0 else set()
                 if labels and self.ix == "entries":
-                    found |= self.linked({entry for entry, _label, _tokens in self._labels(labels).values()})
+                    named = {
+                        entry
+                        for entry, _label, tokens in self._labels(labels).values()
+                        if len(query_tokens.intersection(tokens.split(" "))) >= NAMING_SHARE * len(tokens.split(" "))
+                    }
+                    found |= self.linked(named)
                 cache[n] = found
             return cache[n]
 
