@@ -187,6 +187,13 @@ def test_a_word_a_lay_phrase_mentions_in_passing_names_no_entry(shipped: Index) 
     assert best(shipped, "scs for fbss") == "spinal-cord-stimulation"
 
 
+def test_a_word_spelled_right_is_not_read_as_another(shipped: Index) -> None:
+    # "face ache" glued is two edits from "backache"; "head" names nothing through "heat" (an ablation's lay phrase).
+    assert "chronic-low-back-pain" not in [h.id for h in shipped.match("face aches after sitting").matches]
+    assert "hip-osteoarthritis" not in [h.id for h in shipped.match("head stiff in the morning").matches]
+    assert best(shipped, "radio frequncy ablation") == "radiofrequency-ablation"  # a typo is still glued
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

@@ -21,9 +21,10 @@ Ranking:
    prefix (five letters or more, at least half the word; a word known on its own only to
    its derived forms, DERIVED letters longer at most), without its anatomical
    prefix ("foraminal" -> transforaminal, "thecal" -> intrathecal; like one edit),
-   or glued to the next query word. Only labels sharing a (fuzzy) informative word
-   with the query are scored, and in a question also labels of generic words that
-   the query says in full ("can I drive home after a nerve block"):
+   or glued to the next query word (fuzzily only when one of the two is no word of a
+   name). Only labels sharing a (fuzzy) informative word with the query are scored,
+   and in a question also labels of generic words that the query says in full
+   ("can I drive home after a nerve block"):
 
        100 * got / against * (NAME_BASE + (1 - NAME_BASE) * share_of_label_matched)
            - 3 * edits - EXPLAINED_COST * (weight of each word the card explains)
@@ -92,6 +93,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Literal
 
 from painref.find.query import MAX_QUERY_CHARS, comparison, expand, reading
@@ -437,10 +439,12 @@ class Index:
         head_end: int | None = None,
     ) -> None:
         matches = [self._word_matches(w, fuzzy and w not in exact_only, typed.get(w, 0)) for w in words]
-        # Two query words glued together may form one indexed word ("radio frequency").
+        # Two query words glued together may form one indexed word ("radio frequency"); fuzzily only when
+        # one of them is no word of a name ("radio frequncy"): two known words are not a typo of a third
+        # ("face ache" is not "backache").
         glued = [
-            self._word_matches(words[i] + words[i + 1], fuzzy) if i + 1 < len(words) else {} for i in range(len(words))
-        ]
+            self._word_matches(a + b, fuzzy and not (self.known(a) and self.known(b))) for a, b in pairwise(words)
+        ] + [{}]
         weights = [GENERIC_WEIGHT if w in self.generic else 1.0 for w in words]
         # Words found nowhere among the names, even fuzzily.
         unknown = [not (m or g) for m, g in zip(matches, glued, strict=True)]
@@ -460,7 +464,10 @@ class Index:
             the word in passing does not name its entry)."""
             if n not in cache:
                 found = set(self.in_content(words[n])) if self.ix == "entries" else set()
-                labels = {m for t in matches[n] for m in self.postings(t)} if weights[n] == 1.0 else set()
+                # By its closest spellings only: "head" does not name what "heat" names (an ablation).
+                closest = min(matches[n].values(), default=0)
+                spelled = [t for t, edits in matches[n].items() if edits == closest]
+                labels = {m for t in spelled for m in self.postings(t)} if weights[n] == 1.0 else set()
                 if labels and self.ix == "entries":
                     named = {
                         entry
