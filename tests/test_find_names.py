@@ -187,6 +187,18 @@ def test_a_word_a_lay_phrase_mentions_in_passing_names_no_entry(shipped: Index) 
     assert best(shipped, "scs for fbss") == "spinal-cord-stimulation"
 
 
+@pytest.mark.parametrize(
+    ("query", "not_this"),
+    [
+        ("needle in my neck joint for pain", "shoulder-joint-injection"),  # "needle in my shoulder joint ..."
+        ("shot inside my neck joint", "hip-joint-injection"),  # "shot inside my hip joint"
+        ("shoulder stiff in the morning", "hip-osteoarthritis"),  # "stiff hip in the morning"
+    ],
+)
+def test_a_label_naming_another_body_region_is_contradicted(shipped: Index, query: str, not_this: str) -> None:
+    assert not_this not in [h.id for h in shipped.match(query).matches]
+
+
 def test_a_word_spelled_right_is_not_read_as_another(shipped: Index) -> None:
     # "face ache" glued is two edits from "backache"; "head" names nothing through "heat" (an ablation's lay phrase).
     assert "chronic-low-back-pain" not in [h.id for h in shipped.match("face aches after sitting").matches]

@@ -29,20 +29,22 @@ Ranking:
        100 * got / against * (NAME_BASE + (1 - NAME_BASE) * share_of_label_matched)
            - 3 * edits - EXPLAINED_COST * (weight of each word the card explains)
 
-   Every query word counts in `against`: 1 for an informative word, GENERIC_WEIGHT
-   for a generic one (in more than GENERIC_SHARE of the entries' labels). A word the
-   label covers counts in `got` too. A word it does not cover is *explained* when
-   the entry's own card says it or it names a linked entry ("SCS for FBSS"; NAMING_SHARE): then it
+   Every query word counts in `against`: 1 for an informative word, GENERIC_WEIGHT for a
+   generic one (in more than GENERIC_SHARE of the entries' labels). A word the label
+   covers counts in `got` too. A word it does not cover is *explained* when the entry's
+   own card says it or it names a linked entry ("SCS for FBSS"; NAMING_SHARE): then it
    weighs EXPLAINED_WEIGHT on both sides (only for a label more than half matched).
    Otherwise it counts against the entry in full: it names something else ("labor
-   epidural", "ACL tear", "; rm -rf /"). In a question, an extra word that does not
-   stand right before the name weighs QUESTION_EXTRA times the mean weight of the
-   words the name matched ("can I drive home after a nerve block", a name of generic
-   words). In "X for Y" the query is about X: what X is for costs X's
-   names little when X's card or links explain it, and a name covering only Y
-   ranks FOR_TAIL lower ("SGB for PTSD" is the block; "medial branch block before
-   rfa" is the block, as "X before Y" is read the same way). "Can X cause Y" is about X
-   alone: Y is what is asked, as "painful" is in "is X painful".
+   epidural", "ACL tear", "; rm -rf /"), as does a body region (REGION_WORDS) said in
+   place of the one a label names ("needle in my neck joint for pain" is not the
+   shoulder injection's "needle in my shoulder joint for pain", though its card says
+   "neck"). In a question, an extra word that does not stand right before the name
+   weighs QUESTION_EXTRA times the mean weight of the words the name matched ("can I
+   drive home after a nerve block", a name of generic words). In "X for Y" the query is
+   about X: what X is for costs X's names little when X's card or links explain it, and
+   a name covering only Y ranks FOR_TAIL lower ("SGB for PTSD" is the block; "medial
+   branch block before rfa" is the block, as "X before Y" is read the same way). "Can X
+   cause Y" is about X alone: Y is what is asked, as "painful" is in "is X painful".
 3. Descriptions (only when no name is confident): the cards' describing fields
    ranked by bm25 for any of the query's words (painref.find.descriptions).
 4. Settling (no name confident, four words or more): each candidate's score
@@ -109,6 +111,9 @@ EVERY_FIELD = "*"
 EXPLAINED_WEIGHT = 0.1
 EXPLAINED_COST = 7.0
 FOR_EXPLAINED_COST = 1.0
+# The body regions of the conditions (painref.kb.model.REGIONS) as people type them: a label naming one
+# is contradicted by a query naming another in its place.
+REGION_WORDS = frozenset("head face neck shoulder chest back pelvis hip knee".split())  # noqa: SIM905
 # A word names an entry (whose links then explain it) through a label the query says this share of.
 NAMING_SHARE = 1 / 3
 # How much a name's share of words matched counts: a word matching one word of a three-word
@@ -530,11 +535,17 @@ class Index:
             by_card = 0.0
             named = [weights[n] for n in range(len(words)) if covered[n]]
             name_weight = sum(named) / len(named) if named else 1.0
-            for n, _word in enumerate(words):
+            # The label names a body region the query does not, and the query names another one:
+            # "knee stiff in the morning" is not hip osteoarthritis's "stiff hip in the morning",
+            # though that card says "knee" (its pain can be felt there).
+            elsewhere = bool(REGION_WORDS & (name_tokens - used))
+            for n, word in enumerate(words):
                 if covered[n]:
                     got += weights[n]
                     against += weights[n]
                     significant = significant or weights[n] == 1.0
+                elif elsewhere and word in REGION_WORDS:
+                    against += 1.0
                 elif name_cover > 0.5 and entry in explained(n):
                     # Only for a name mostly matched: "lumbar fusion surgery" is not SI joint fusion.
                     got += EXPLAINED_WEIGHT
