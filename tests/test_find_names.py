@@ -199,6 +199,13 @@ def test_a_label_naming_another_body_region_is_contradicted(shipped: Index, quer
     assert not_this not in [h.id for h in shipped.match(query).matches]
 
 
+def test_a_label_x_for_y_names_x(shipped: Index) -> None:
+    # "stimulator for my foot pain", "nerve block for hot swollen arm pain": the query says only what X is for.
+    assert shipped.match("foot pain for months").matches == []
+    assert best(shipped, "arm swollen and hot") == "complex-regional-pain-syndrome"
+    assert best(shipped, "stimulator for foot pain") == "dorsal-root-ganglion-stimulation"
+
+
 def test_a_word_spelled_right_is_not_read_as_another(shipped: Index) -> None:
     # "face ache" glued is two edits from "backache"; "head" names nothing through "heat" (an ablation's lay phrase).
     assert "chronic-low-back-pain" not in [h.id for h in shipped.match("face aches after sitting").matches]

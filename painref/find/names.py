@@ -43,7 +43,9 @@ Ranking:
    drive home after a nerve block", a name of generic words). In "X for Y" the query is
    about X: what X is for costs X's names little when X's card or links explain it, and
    a name covering only Y ranks FOR_TAIL lower ("SGB for PTSD" is the block; "medial
-   branch block before rfa" is the block, as "X before Y" is read the same way). "Can X
+   branch block before rfa" is the block, as "X before Y" is read the same way). A label
+   "X for Y" names X as well: a query matching only its Y is a suggestion at most ("foot
+   pain for months" is not the stimulator's "stimulator for my foot pain"). "Can X
    cause Y" is about X alone: Y is what is asked, as "painful" is in "is X painful".
 3. Descriptions (only when no name is confident): the cards' describing fields
    ranked by bm25 for any of the query's words (painref.find.descriptions).
@@ -565,6 +567,11 @@ class Index:
             score = 100.0 * (got / against) * (NAME_BASE + (1 - NAME_BASE) * name_cover) - 3.0 * edits - by_card
             if head_end is not None and covered_at and min(covered_at) > head_end:
                 score -= FOR_TAIL  # names only what X is for ("PTSD" in "SGB for PTSD")
+            # A label "X for Y" names X ("stimulator for my foot pain"): a query matching only Y says what
+            # X is for, not X ("foot pain for months"), and is a suggestion at most.
+            lowered = label.lower()
+            if " for " in lowered and not used & set(words_of(lowered.split(" for ", 1)[0])):
+                score = min(score, CONFIDENT - 5)
             if edits and name_cover < 0.5:
                 score = min(score, CONFIDENT - 5)  # a typo of one word of a longer name is a guess ("null" ~ "full")
             # A lone generic word ("knee", "injection"), or two words no name knows (probably not about
