@@ -157,6 +157,12 @@ def test_the_unexplained_word_is_named(shipped: Index) -> None:
         ("can a nerve block cause numbness", "nerve-block"),
         ("can radiofrequency ablation cause numbness", "radiofrequency-ablation"),  # not a variant whose card says it
         ("does kyphoplasty cause back pain", "kyphoplasty"),
+        # Words of what is asked about any procedure: its alternatives, success rate, imaging, how often.
+        ("kyphoplasty contraindications", "kyphoplasty"),
+        ("alternatives to kyphoplasty", "kyphoplasty"),
+        ("rfa success rate", "radiofrequency-ablation"),
+        ("what imaging is used for kyphoplasty", "kyphoplasty"),
+        ("how often can I get a genicular nerve block", "genicular-nerve-block"),
         ("facet inj", "facet-joint-injection"),
         ("spinal cord stim", "spinal-cord-stimulation"),
     ],
