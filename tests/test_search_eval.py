@@ -20,6 +20,11 @@
   round that added conditions' diagnoses (queries repeating another set were taken
   out). Measured first on the search as that round found it; since then only its
   totals were looked at, never which queries fail.
+* tests/data/search_fifth.yaml: 228 more (69 symptoms, 57 negatives, 35 lay, 34
+  questions and a few names), written by a helper who had seen only the entries' ids and
+  names, in the round after the fresh set (queries repeating another set were taken out).
+  Half of its descriptions of symptoms (`look: true`) may be read when they fail; the rest
+  of it is measured by its totals only.
 * tests/data/search_own.yaml: the project's earlier set, written beside the
   aliases (so it measures the author more than the search).
 
@@ -46,6 +51,7 @@ BLIND = yaml.safe_load((HERE / "data" / "search_blind.yaml").read_text(encoding=
 HELDOUT = yaml.safe_load((HERE / "data" / "search_heldout.yaml").read_text(encoding="utf-8"))["queries"]
 VIGNETTES = yaml.safe_load((HERE / "data" / "search_vignettes.yaml").read_text(encoding="utf-8"))["queries"]
 FRESH = yaml.safe_load((HERE / "data" / "search_fresh.yaml").read_text(encoding="utf-8"))["queries"]
+FIFTH = yaml.safe_load((HERE / "data" / "search_fifth.yaml").read_text(encoding="utf-8"))["queries"]
 OWN = yaml.safe_load((HERE / "data" / "search_own.yaml").read_text(encoding="utf-8"))
 KINDS = ("names", "abbreviations", "typos", "synonyms", "lay", "symptoms", "questions", "negatives")
 # Top-1 floors per kind (percent): today's figures, rounded down, for each set.
@@ -115,12 +121,28 @@ def test_the_blind_sets_are_big_enough(queries: list[dict]) -> None:
 # age and sex words weigh nothing, a change that made more of every blind set right.
 VIGNETTE_FLOORS = {"symptoms": 60, "negatives": 92}
 FRESH_FLOORS = {"symptoms": 63, "lay": 98, "questions": 94, "negatives": 97}
+FIFTH_FLOORS = {
+    "names": 100,
+    "abbreviations": 100,
+    "typos": 100,
+    "synonyms": 81,
+    "lay": 94,
+    "symptoms": 75,
+    "questions": 100,
+    "negatives": 98,
+}
 
 
 @pytest.mark.parametrize(
     ("queries", "floors"),
-    [(BLIND, FLOORS), (HELDOUT, HELDOUT_FLOORS), (VIGNETTES, VIGNETTE_FLOORS), (FRESH, FRESH_FLOORS)],
-    ids=["blind", "heldout", "vignettes", "fresh"],
+    [
+        (BLIND, FLOORS),
+        (HELDOUT, HELDOUT_FLOORS),
+        (VIGNETTES, VIGNETTE_FLOORS),
+        (FRESH, FRESH_FLOORS),
+        (FIFTH, FIFTH_FLOORS),
+    ],
+    ids=["blind", "heldout", "vignettes", "fresh", "fifth"],
 )
 def test_blind_set_floors(indexes: tuple[Index, Index], queries: list[dict], floors: dict[str, int]) -> None:
     table = evaluate(*indexes, queries)
@@ -128,18 +150,22 @@ def test_blind_set_floors(indexes: tuple[Index, Index], queries: list[dict], flo
     assert below == {}
 
 
-@pytest.mark.parametrize("queries", [BLIND, HELDOUT, VIGNETTES, FRESH], ids=["blind", "heldout", "vignettes", "fresh"])
+@pytest.mark.parametrize(
+    "queries", [BLIND, HELDOUT, VIGNETTES, FRESH, FIFTH], ids=["blind", "heldout", "vignettes", "fresh", "fifth"]
+)
 def test_every_expected_answer_is_an_entry_or_a_term(indexes: tuple[Index, Index], queries: list[dict]) -> None:
     known = {row[1] for index in indexes for row in index.all_entries()}
     assert {i for item in queries for i in item["expect"]} - known == set()
 
 
-def test_the_fresh_set_repeats_no_query_of_the_others() -> None:
+def test_the_fresh_sets_repeat_no_query_of_the_others() -> None:
     # (The blind and held-out sets share many exact names, as any two sets of names would.)
     from painref.text import normalize
 
     earlier = {normalize(item["q"]) for queries in (BLIND, HELDOUT, VIGNETTES) for item in queries}
     assert [item["q"] for item in FRESH if normalize(item["q"]) in earlier] == []
+    earlier |= {normalize(item["q"]) for item in FRESH}
+    assert [item["q"] for item in FIFTH if normalize(item["q"]) in earlier] == []
 
 
 def test_own_set_still_holds(indexes: tuple[Index, Index]) -> None:
@@ -163,7 +189,7 @@ def main() -> None:
             a, b, n = table[kind] if kind != "all" else (sum(v[i] for v in table.values()) for i in range(3))
             cells.append(f"{n} | {100 * a / n:.1f} % | {100 * b / n:.1f} %")
         print(f"| {kind} | {' | '.join(cells)} |")
-    for name, queries in (("vignettes", VIGNETTES), ("fresh", FRESH)):
+    for name, queries in (("vignettes", VIGNETTES), ("fresh", FRESH), ("fifth", FIFTH)):
         table = evaluate(entries, terms, queries)
         print(f"\n| {name} | queries | top-1 | top-3 |\n| --- | ---: | ---: | ---: |")
         for kind in (*(k for k in KINDS if k in table), "all"):
