@@ -131,3 +131,22 @@ def test_diagnosis_and_exam_ask_about_the_condition_named(shipped: Index) -> Non
     for query in ("diagnosis of piriformis syndrome", "exam for SI joint pain", "signs of cervical myelopathy"):
         best = shipped.match(query).best
         assert best is not None and best.kind == "condition", query
+
+
+def test_a_body_region_the_card_never_says_keeps_it_from_being_confident(shipped: Index) -> None:
+    # The chronic migraine card says "every day", "more than three months"; it never says "knee".
+    assert "chronic-migraine" not in [
+        h.id for h in shipped.match("knee pain every day for more than three months").matches
+    ]
+
+
+def test_a_body_region_weighs_in_a_fit_though_most_cards_say_it(
+    shipped: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from painref.find import descriptions
+
+    query = "pain at the dimple of my lower back on one side, worse on stairs"
+    best = shipped.match(query).best
+    assert best is not None and best.id == "sacroiliac-joint-dysfunction"
+    monkeypatch.setattr(descriptions, "REGION_WEIGHT", 0.0)
+    assert shipped.match(query).matches == []  # "back" weighed by idf alone: no clear fit

@@ -21,8 +21,10 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   after a minor fall, has osteoporosis"; a common word it lacks counts GENERIC_WEIGHT of
   one): "cervical cancer screening" is not chronic neck pain, though that card says
   "cervical" and "cancer", and "low back pain every day for more than three months" is not
-  chronic migraine, though that card says all but "low" and "back". An entry that fails
-  only this is a suggestion.
+  chronic migraine, though that card says all but "low" and "back"; a body region
+  (painref.find.names.REGION_WORDS) the card never says is never a common word it may lack
+  ("knee pain every day for more than three months"). An entry that fails only this is a
+  suggestion.
 * SETTLE_* and DESCRIPTION_WORDS: among queries no name settled, the highest fit of one that
   should find nothing was 66.7 with three words and 47.4 with four ("carpal tunnel release
   surgery"), while descriptions of five words or more whose best fit was right ranged down to
@@ -36,6 +38,10 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
   used in development from then on): 48.8 -> 56.8 % of its descriptions right, none of its
   negatives newly confident, one more held-out query right; a half kept the same figures, a
   quarter one fewer.
+* REGION_WEIGHT = 2.0: with idf alone "back" or "neck" weighs little (most cards say them), so a
+  description's region hardly told cards of other regions apart. At 1 to 2, one more description
+  of the fifth set (tests/data/search_fifth.yaml, in its half never read) was right and nothing
+  else changed on any set; from 2.5, two more of the vignettes were confidently wrong.
 * SUGGEST_SHARE = 0.5: a description no card settles suggests the three cards holding most
   of it (half of it or more), scored from SUGGEST (45) up to 75 by their share: right in the
   top three for 82 % of the vignettes' descriptions (was 73 %), 98.9 % of the held-out set
@@ -56,7 +62,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from painref.find.names import CONFIDENT, EVERY_FIELD, GENERIC_WEIGHT, SUGGEST, UNWEIGHED
+from painref.find.names import CONFIDENT, EVERY_FIELD, GENERIC_WEIGHT, REGION_WORDS, SUGGEST, UNWEIGHED
 
 if TYPE_CHECKING:
     from painref.find.names import Index
@@ -83,6 +89,9 @@ SUGGEST_SHARE, SUGGESTED_CARDS = 0.5, 3
 # A word the card says outside its describing fields (in a risk, a question) counts half.
 ELSEWHERE = 0.5
 NOWHERE_SHARE = 3
+# The least a body region (painref.find.names.REGION_WORDS) weighs in a fit: as much as a word about one
+# card in eight says.
+REGION_WEIGHT = 2.0
 
 
 def score_content(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
@@ -146,7 +155,10 @@ def score_content(index: Index, words: list[str], scores: dict[int, tuple[float,
             for w, wt, h in zip(words, weights, held, strict=True)
             if entry not in h and entry not in index.in_content(w)
         )
-        if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3:
+        # A body region the card never says is not a common word it may lack ("knee pain every day for
+        # more than three months" is not chronic migraine).
+        elsewhere = any(w in REGION_WORDS and entry not in index.in_content(w) for w in words)
+        if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3 and not elsewhere:
             score = CONTENT_CONFIDENT * kind_factor
         else:
             score = min(CONFIDENT - 5, 100.0 * share) * kind_factor
@@ -167,7 +179,8 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     The candidates are the best so far and the cards that say most of the query
     (as if a name had scored CARD_BASE). Each candidate's score is multiplied by
     the share of the query its card holds, each word weighted by how few cards
-    hold it (idf: "pain" counts for nothing, "grinding" for much), and by
+    hold it (idf: "pain" counts for nothing, "grinding" for much; a body region at
+    least REGION_WEIGHT), and by
     ELSEWHERE when the card says it only outside its describing fields. The best
     fit becomes confident when the query has at least DESCRIPTION_WORDS words,
     its fit reaches SETTLE_FIT (SETTLE_FIT_SHORT for exactly DESCRIPTION_WORDS
@@ -183,7 +196,12 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
         return
     held = [index.in_content(w) for w in unique]
     described = [index.in_content(w, DESCRIBING) for w in unique]
-    idf = _idf(index, held)
+    # A body region weighs at least REGION_WEIGHT: "back" is on most cards, but a card that never says it
+    # does not fit "low back pain every day for more than three months".
+    idf = [
+        max(weight, REGION_WEIGHT) if w in REGION_WORDS else weight
+        for w, weight in zip(unique, _idf(index, held), strict=True)
+    ]
     # Words no card says at all ("frail", "crepitus") weigh nothing for or against any card when
     # they are a third of the words or fewer; more, and the query is about something else.
     if sum(1 for h in held if not h) * NOWHERE_SHARE <= len(held):
