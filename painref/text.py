@@ -52,7 +52,7 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
     normal difference different compare compared comparison better best option options candidate good treat
     treats treated treating treatment treatments relief still done real worth cause causes diagnosis diagnose
     diagnosed exam examination signs rate rates alternative alternatives instead contraindication
-    contraindications contraindicated aftercare until ask asking many much often imaging use used"""
+    contraindications contraindicated aftercare until ask asking many much often use used"""
 # Which side is treated does not change which procedure or condition is meant: "bilateral L4-5 MBB".
 SIDE_WORDS = "bilateral unilateral left right sided"
 # How bad it is does not say what it is: "my hip arthritis is really bad".

@@ -271,3 +271,12 @@ def test_a_whole_word_is_not_read_as_the_start_of_a_compound(shipped: Index) -> 
     # Derived forms still match: "trochanter" is the trochanteric pain syndrome ("trochanteritis").
     best = shipped.match("trochanter").best
     assert best is not None and best.id == "greater-trochanteric-pain-syndrome"
+
+
+def test_a_word_of_a_glossary_term_is_not_a_question_word() -> None:
+    # "imaging" says what is asked in "what imaging is used for kyphoplasty", but it is a word of the terms.
+    from painref.dirs import builtin_data_dir
+    from painref.store import memory_store
+
+    terms = Index(memory_store(load_uncached(builtin_data_dir())).db, "terms")
+    assert [h.id for h in terms.match("imaging").matches][:1] == ["image-guidance"]

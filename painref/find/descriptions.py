@@ -157,8 +157,8 @@ def score_content(index: Index, words: list[str], scores: dict[int, tuple[float,
         )
         # A body region the card never says is not a common word it may lack ("knee pain every day for
         # more than three months" is not chronic migraine).
-        elsewhere = any(w in REGION_WORDS and entry not in index.in_content(w) for w in words)
-        if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3 and not elsewhere:
+        region_unsaid = any(w in REGION_WORDS and entry not in index.in_content(w) for w in words)
+        if place == 0 and lead >= CONTENT_LEAD and unheld <= (specific - 1) // 3 and not region_unsaid:
             score = CONTENT_CONFIDENT * kind_factor
         else:
             score = min(CONFIDENT - 5, 100.0 * share) * kind_factor

@@ -540,13 +540,13 @@ class Index:
             # The label names a body region the query does not, and the query names another one:
             # "knee stiff in the morning" is not hip osteoarthritis's "stiff hip in the morning",
             # though that card says "knee" (its pain can be felt there).
-            elsewhere = bool(REGION_WORDS & (name_tokens - used))
+            other_region = bool(REGION_WORDS & (name_tokens - used))
             for n, word in enumerate(words):
                 if covered[n]:
                     got += weights[n]
                     against += weights[n]
                     significant = significant or weights[n] == 1.0
-                elif elsewhere and word in REGION_WORDS:
+                elif other_region and word in REGION_WORDS:
                     against += 1.0
                 elif name_cover > 0.5 and entry in explained(n):
                     # Only for a name mostly matched: "lumbar fusion surgery" is not SI joint fusion.
