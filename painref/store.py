@@ -56,7 +56,7 @@ from painref.kb.model import (
 from painref.text import FUNCTION, PERSON, fold_plurals, normalize
 
 # Bump when the tables change: a database of another format is rebuilt.
-FORMAT = 9
+FORMAT = 10
 KEEP = 8  # databases kept in the cache directory (one per knowledge-base state); older ones are removed
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -42,7 +42,7 @@ FUNCTION_WORDS = """a about after am an and any are as at be because been before
     doing due during for from get got had has have having he her hers herself him himself his how i if in into is
     it its me my of on or our she should
     so than that the their them then there these they this those to too vs versus was we were what
-    when where which while who why will with would you your ll ve re"""
+    when where which while who why will with would you your ll ve re many much often until instead use used"""
 # Words that say what the user wants to know, not what about: "how long does rfa last",
 # "is kyphoplasty safe", "questions about epidural injections".
 INTENT_WORDS = """define definition explain help helps know last lasting lasts long mean means need question
@@ -51,8 +51,8 @@ INTENT_WORDS = """define definition explain help helps know last lasting lasts l
     success successful effective take takes time prepare preparation expect expected happen happens
     normal difference different compare compared comparison better best option options candidate good treat
     treats treated treating treatment treatments relief still done real worth cause causes diagnosis diagnose
-    diagnosed exam examination signs rate rates alternative alternatives instead contraindication
-    contraindications contraindicated aftercare until ask asking many much often use used"""
+    diagnosed exam examination signs rate rates alternative alternatives contraindication
+    contraindications contraindicated aftercare ask asking"""
 # Which side is treated does not change which procedure or condition is meant: "bilateral L4-5 MBB".
 SIDE_WORDS = "bilateral unilateral left right sided"
 # How bad it is does not say what it is: "my hip arthritis is really bad".

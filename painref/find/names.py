@@ -32,7 +32,7 @@ Ranking:
    Every query word counts in `against`: 1 for an informative word, GENERIC_WEIGHT for a
    generic one (in more than GENERIC_SHARE of the entries' labels). A word the label
    covers counts in `got` too. A word it does not cover is *explained* when the entry's
-   own card says it or it names a linked entry ("SCS for FBSS"; NAMING_SHARE): then it
+   own card says it or it names a linked entry ("SCS for FBSS"; NAMING_PART): then it
    weighs EXPLAINED_WEIGHT on both sides (only for a label more than half matched).
    Otherwise it counts against the entry in full: it names something else ("labor
    epidural", "ACL tear", "; rm -rf /"), as does a body region (REGION_WORDS) said in
@@ -70,7 +70,7 @@ Thresholds, and why (measured on tests/data/search_blind.yaml, written blind):
 * FOR_EXPLAINED_COST = 1 (against EXPLAINED_COST for other words a card explains): what X
   is for costs X's names little, but a name that says it ranks first ("nerve burning for knee
   pain" is genicular RFA, whose lay name says "knee", not RFA in general).
-* NAMING_SHARE = 1/3: "shoulder" is one word of six in the joint injection's lay phrase
+* NAMING_PART = 3: "shoulder" is one word of five in the joint injection's lay phrase
   "cortisone shot in the knee hip or shoulder", and naming that injection made its links (hip
   osteoarthritis) explain "shoulder": "shoulder stiff in the morning" was confidently hip
   osteoarthritis. "Neuropathy" is a third of "painful diabetic neuropathy" ("nerve block for
@@ -116,8 +116,8 @@ FOR_EXPLAINED_COST = 1.0
 # The body regions of the conditions (painref.kb.model.REGIONS) as people type them: a label naming one
 # is contradicted by a query naming another in its place.
 REGION_WORDS = frozenset("head face neck shoulder chest back pelvis hip knee".split())  # noqa: SIM905
-# A word names an entry (whose links then explain it) through a label the query says this share of.
-NAMING_SHARE = 1 / 3
+# A word names an entry (whose links then explain it) through a label the query says 1 / NAMING_PART of.
+NAMING_PART = 3
 # How much a name's share of words matched counts: a word matching one word of a three-word
 # name ("laminectomy" against "post laminectomy pain") stays below CONFIDENT.
 NAME_BASE = 0.65
@@ -461,26 +461,26 @@ class Index:
         # entry: it names something else ("labor epidural", "ACL tear", "basivertebral
         # nerve ablation", "; rm -rf /").
         cache: dict[int, set[int]] = {}
-        query_tokens = {t for found in (*matches, *glued) for t in found}  # the label words the query matches
+        # The label words the query matches, each query word by its closest spellings only: "head"
+        # does not name what "heat" names (an ablation's lay phrase).
+        query_tokens = {t for found in (*matches, *glued) for t in _closest(found)}
 
         def explained(n: int) -> set[int]:
             """The entries whose card says word n, or that are linked to an entry it names
             ("SCS for FBSS", "rfa for knee OA"); worked out only for a word some name leaves
             uncovered; links only for an informative word (a generic one names too many entries),
-            and only through a label the query says NAMING_SHARE of (a lay phrase that mentions
+            and only through a label the query says 1 / NAMING_PART of (a lay phrase that mentions
             the word in passing does not name its entry)."""
             if n not in cache:
                 found = set(self.in_content(words[n])) if self.ix == "entries" else set()
-                # By its closest spellings only: "head" does not name what "heat" names (an ablation).
-                closest = min(matches[n].values(), default=0)
-                spelled = [t for t, edits in matches[n].items() if edits == closest]
+                spelled = _closest(matches[n])
                 labels = {m for t in spelled for m in self.postings(t)} if weights[n] == 1.0 else set()
                 if labels and self.ix == "entries":
-                    named = {
-                        entry
-                        for entry, _label, tokens in self._labels(labels).values()
-                        if len(query_tokens.intersection(tokens.split(" "))) >= NAMING_SHARE * len(tokens.split(" "))
-                    }
+                    named = set()
+                    for entry, _label, tokens in self._labels(labels).values():
+                        label_words = tokens.split(" ")
+                        if NAMING_PART * len(query_tokens.intersection(label_words)) >= len(label_words):
+                            named.add(entry)
                     found |= self.linked(named)
                 cache[n] = found
             return cache[n]
@@ -569,9 +569,13 @@ class Index:
                 score -= FOR_TAIL  # names only what X is for ("PTSD" in "SGB for PTSD")
             # A label "X for Y" names X ("stimulator for my foot pain"): a query matching only Y says what
             # X is for, not X ("foot pain for months"), and is a suggestion at most.
-            lowered = label.lower()
-            if " for " in lowered and not used & set(words_of(lowered.split(" for ", 1)[0])):
-                score = min(score, CONFIDENT - 5)
+            if "for" in label.lower():
+                label_words = words_of(label)
+                head = (
+                    name_tokens.intersection(label_words[: label_words.index("for")]) if "for" in label_words else set()
+                )
+                if head and not used & head:
+                    score = min(score, CONFIDENT - 5)
             if edits and name_cover < 0.5:
                 score = min(score, CONFIDENT - 5)  # a typo of one word of a longer name is a guess ("null" ~ "full")
             # A lone generic word ("knee", "injection"), or two words no name knows (probably not about
@@ -597,6 +601,12 @@ class Index:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'entries'").fetchone()
             self._entry_count = max(1, int(row[0]))
         return self._entry_count
+
+
+def _closest(found: dict[str, int]) -> list[str]:
+    """The vocabulary words a query word matches with the fewest edits (itself, when a name spells it)."""
+    least = min(found.values(), default=0)
+    return [token for token, edits in found.items() if edits == least]
 
 
 def _best(found: dict[str, int], available: set[str]) -> tuple[str, int] | None:
