@@ -246,9 +246,7 @@ def settle(index: Index, words: list[str], scores: dict[int, tuple[float, str]])
     # Not settled: the cards that say most of it are suggestions, by how much they say.
     for _f, entry, _s, said_as in sorted(fits, key=lambda item: -share(item[1]))[:SUGGESTED_CARDS]:
         if share(entry) >= SUGGEST_SHARE:
-            guess = SUGGEST + (CONFIDENT - 5 - SUGGEST) * share(entry)
-            if guess > scores.get(entry, (0.0, ""))[0]:
-                scores[entry] = (guess, said_as)
+            _suggest(scores, entry, share(entry), said_as)
 
 
 def suggest_by_diagnosis(index: Index, words: list[str], scores: dict[int, tuple[float, str]]) -> None:
@@ -274,6 +272,11 @@ def suggest_by_diagnosis(index: Index, words: list[str], scores: dict[int, tuple
     best = sorted(candidates, key=lambda e: (-shares[e], e))[:SUGGESTED_CARDS]
     rows = index.entries(best)
     for entry in best:
-        guess = SUGGEST + (CONFIDENT - 5 - SUGGEST) * shares[entry]
-        if guess > scores.get(entry, (0.0, ""))[0]:
-            scores[entry] = (guess, rows[entry][2])
+        _suggest(scores, entry, shares[entry], rows[entry][2])
+
+
+def _suggest(scores: dict[int, tuple[float, str]], entry: int, share: float, label: str) -> None:
+    """A suggestion scored by the share of the query its card holds, from SUGGEST up to CONFIDENT - 5."""
+    guess = SUGGEST + (CONFIDENT - 5 - SUGGEST) * share
+    if guess > scores.get(entry, (0.0, ""))[0]:
+        scores[entry] = (guess, label)
